@@ -1,0 +1,63 @@
+import type { Clock } from './clock.js';
+
+interface Sleeper {
+  at: number;
+  resolve: () => void;
+}
+
+/** A manually driven clock for tests: time moves only on `advance`. */
+export class FakeClock implements Clock {
+  private current: number;
+  private sleepers: Sleeper[] = [];
+
+  constructor(start = Date.UTC(2026, 0, 1)) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason as Error);
+        return;
+      }
+      const sleeper: Sleeper = { at: this.current + Math.max(0, ms), resolve };
+      this.sleepers.push(sleeper);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+          reject(signal.reason as Error);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** Moves time forward, waking sleepers in order and letting their continuations run. */
+  async advance(ms: number): Promise<void> {
+    const target = this.current + ms;
+    for (;;) {
+      const next = this.sleepers.filter((s) => s.at <= target).sort((a, b) => a.at - b.at)[0];
+      if (!next) break;
+      this.current = next.at;
+      this.sleepers = this.sleepers.filter((s) => s !== next);
+      next.resolve();
+      await flushMicrotasks();
+    }
+    this.current = target;
+    await flushMicrotasks();
+  }
+
+  get pendingSleeps(): number {
+    return this.sleepers.length;
+  }
+}
+
+async function flushMicrotasks(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
