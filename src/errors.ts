@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'E_SENSOR_INIT'
   | 'E_SENSOR_TIMEOUT'
   | 'E_SENSOR_CHECKSUM'
+  | 'E_SENSOR_READ'
   | 'E_SENSOR_IMPLAUSIBLE'
   | 'E_SENSOR_HUNG'
   | 'E_SENSOR_UNAVAILABLE'

@@ -1,0 +1,67 @@
+// Command dispatch and exit codes. Only cli/main.ts reads process.env and exits.
+import { readFileSync } from 'node:fs';
+import { ConfigErrors } from '../errors.js';
+import { loadConfig, type RawConfig } from '../config/load-config.js';
+import type { DaemonConfig } from '../config/config.js';
+import { parseCliArgs, UsageError, type ParsedArgs } from './args.js';
+import { helpText } from './help.js';
+import { runCommand } from './run-command.js';
+import { endpointCommand, type EndpointArgs } from './endpoint-command.js';
+import { demoCommand } from './demo-command.js';
+
+export const EX_USAGE = 64;
+export const EX_CONFIG = 78;
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export async function main(argv: readonly string[], env: RawConfig, io: Io = process): Promise<number> {
+  const fail = (err: unknown): number => report(err, io.stderr);
+  const print = (text: string): number => {
+    io.stdout.write(`${text}\n`);
+    return 0;
+  };
+  let args: ParsedArgs;
+  try {
+    args = parseCliArgs(argv);
+  } catch (err) {
+    return fail(err);
+  }
+  if (args.help) return print(helpText(version()));
+  if (args.version) return print(version());
+  const raw: RawConfig = { ...env, ...args.flags };
+  try {
+    switch (args.command) {
+      case 'run':
+        return await runCommand(loadConfig(raw, { requireEndpoint: true }) as DaemonConfig);
+      case 'endpoint':
+        return await endpointCommand(args.local as EndpointArgs, io.stdout);
+      case 'demo':
+        return await demoCommand(raw, io.stdout);
+      default:
+        throw new UsageError(`"${args.command}" is not available yet`);
+    }
+  } catch (err) {
+    return fail(err);
+  }
+}
+
+function report(err: unknown, stderr: NodeJS.WritableStream): number {
+  if (err instanceof ConfigErrors) {
+    for (const problem of err.problems) stderr.write(`dht-telemetry: ${problem.message}\n`);
+    return EX_CONFIG;
+  }
+  if (err instanceof UsageError) {
+    stderr.write(`dht-telemetry: ${err.message}\n`);
+    return EX_USAGE;
+  }
+  stderr.write(`dht-telemetry: ${err instanceof Error ? err.message : String(err)}\n`);
+  return 1;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

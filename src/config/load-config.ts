@@ -1,0 +1,232 @@
+// Turns raw strings (environment, overridden by CLI flags) into one typed Config,
+// collecting every problem before failing, so a user fixes them all in one go.
+import { readFileSync } from 'node:fs';
+import type { Config, EndpointConfig, Geolocation, SensorConfig } from './config.js';
+import { OPTIONS } from './options.js';
+import * as p from './parsers.js';
+import { ConfigError, ConfigErrors } from '../errors.js';
+import { LOG_LEVELS } from '../log/logger.js';
+import { parseSimScript, SIM_STEPS } from '../sensor/simulated-sensor.js';
+import { MODEL_LIMITS, SENSOR_MODELS, type SensorModel } from '../sensor/sensor.js';
+
+export type RawConfig = Readonly<Record<string, string | undefined>>;
+
+export interface LoadOptions {
+  /** `run` and `check` need an endpoint; `read` does not. */
+  requireEndpoint: boolean;
+  readFile?: (path: string) => string;
+}
+
+const DEFAULTS: Record<string, string> = Object.fromEntries(OPTIONS.map((o) => [o.env, o.default]));
+const SECRET = new Set(OPTIONS.filter((o) => o.secret).map((o) => o.env));
+
+/** Throws ConfigErrors listing every problem. */
+export function loadConfig(raw: RawConfig, options: LoadOptions): Config {
+  const problems: ConfigError[] = [];
+  const value = (name: string): string => raw[name] ?? DEFAULTS[name] ?? '';
+  const isSet = (name: string): boolean => (raw[name] ?? '') !== '';
+
+  function field<T>(name: string, parse: (v: string) => T, fallback: T): T {
+    try {
+      return parse(value(name));
+    } catch (err) {
+      problems.push(describe(name, value(name), err));
+      return fallback;
+    }
+  }
+  const optional = <T>(name: string, parse: (v: string) => T): T | null => (isSet(name) ? field(name, parse, null) : null);
+
+  const sensors = field('SENSORS', (v) => (v.trim() ? parseSensorList(v) : null), null) ?? [
+    {
+      name: 'default',
+      model: field('SENSOR_TYPE', (v) => p.parseChoice(v, SENSOR_MODELS), 'DHT22' as SensorModel),
+      pin: field('SENSOR_PIN', p.parsePin, 4),
+      powerPin: optional('SENSOR_POWER_PIN', p.parsePin),
+    },
+  ];
+  const intervalMs = field('INTERVAL', (v) => checkInterval(p.parseDuration(v), sensors), 30_000);
+  const ledPin = optional('LED_PIN', p.parsePin);
+  if (ledPin !== null) checkPinConflicts(sensors, ledPin, problems);
+
+  const config: Config = {
+    endpoint: loadEndpoint(options, { value, isSet, field, problems, given: (n) => raw[n] !== undefined, readFile: options.readFile ?? ((f) => readFileSync(f, 'utf8')) }),
+    geolocation: optional<Geolocation>('GEOLOCATION', p.parseGeolocation),
+    sensors,
+    sampling: {
+      intervalMs,
+      medianWindow: field('MEDIAN_WINDOW', (v) => p.parseInteger(v, 1, 15), 3),
+      maxTempRatePerMin: field('MAX_TEMP_RATE', (v) => p.parseNumber(v, 0.1, 1000), 10),
+      maxHumRatePerMin: field('MAX_HUM_RATE', (v) => p.parseNumber(v, 0.1, 1000), 30),
+      stuckAfterMs: field('STUCK_AFTER', p.parseDuration, 3_600_000),
+      warnAfterCycles: field('WARN_AFTER_CYCLES', (v) => p.parseInteger(v, 1, 1_000_000), 5),
+      powerCycleAfter: field('POWER_CYCLE_AFTER', (v) => p.parseInteger(v, 1, 1000), 5),
+      powerOffMs: field('POWER_OFF', p.parseDuration, 5000),
+      powerSettleMs: field('POWER_SETTLE', p.parseDuration, 2000),
+      simSeed: field('SIM_SEED', (v) => p.parseInteger(v, 0, 2 ** 31 - 1), 1),
+      simScript: optional('SIM_SCRIPT', checkSimScript),
+    },
+    delivery: {
+      dataDir: field('DATA_DIR', (v) => p.parseNonEmpty(v, 'a directory path'), '/var/lib/dht-telemetry'),
+      outboxMaxBytes: field('OUTBOX_MAX_BYTES', (v) => p.parseBytes(v, 64 * 1024), 64 * 1024 ** 2),
+      concurrency: field('SEND_CONCURRENCY', (v) => p.parseInteger(v, 1, 64), 4),
+      retryBaseMs: field('RETRY_BASE', p.parseDuration, 1000),
+      retryMaxMs: field('RETRY_MAX', p.parseDuration, 300_000),
+      drainJitterMs: field('DRAIN_JITTER', p.parseDuration, 10_000),
+      stopTimeoutMs: field('STOP_TIMEOUT', p.parseDuration, 10_000),
+    },
+    statusListen: field('STATUS_LISTEN', p.parseListen, null),
+    ledPin,
+    logLevel: field('LOG_LEVEL', (v) => p.parseChoice(v, LOG_LEVELS), 'info'),
+    notifySocket: isSet('NOTIFY_SOCKET') ? value('NOTIFY_SOCKET') : null,
+    watchdogMs: loadWatchdog(raw, field),
+    startTimeoutMs: field('START_TIMEOUT', p.parseDuration, 90_000),
+  };
+  if (config.delivery.retryMaxMs < config.delivery.retryBaseMs) {
+    problems.push(new ConfigError('RETRY_MAX', `shorter than RETRY_BASE (got "${value('RETRY_MAX')}", expected at least "${value('RETRY_BASE')}")`));
+  }
+  if (problems.length > 0) throw new ConfigErrors(problems);
+  return config;
+}
+
+interface Ctx {
+  value: (name: string) => string;
+  isSet: (name: string) => boolean;
+  field: <T>(name: string, parse: (v: string) => T, fallback: T) => T;
+  problems: ConfigError[];
+  readFile: (path: string) => string;
+  given: (name: string) => boolean;
+}
+
+function loadEndpoint(options: LoadOptions, ctx: Ctx): EndpointConfig | null {
+  const { value, isSet, field, problems } = ctx;
+  if (!isSet('ENDPOINT')) {
+    if (options.requireEndpoint) problems.push(new ConfigError('ENDPOINT', 'not set (got nothing, expected an http:// or https:// URL such as https://http.sandbox.drogue.cloud)'));
+    return null;
+  }
+  const channel = field('CHANNEL', (v) => p.parseNonEmpty(v, 'a channel name such as status'), 'status');
+  const base = field('ENDPOINT', p.parseHttpUrl, null);
+  const required = (name: string): string => {
+    const what = name === 'APP_ID' ? 'application' : 'device';
+    if (!isSet(name)) problems.push(new ConfigError(name, `${ctx.given(name) ? 'empty' : 'not set'} (got "", expected the Drogue ${what} id, needed with ENDPOINT)`));
+    return value(name);
+  };
+  const appId = required('APP_ID');
+  const deviceId = required('DEVICE_ID');
+  const commandTimeoutS = field('COMMAND_TIMEOUT', (v) => p.parseInteger(v, 0, 3600), 0);
+  return {
+    url: base ? endpointUrl(base, channel) : new URL('http://invalid.invalid/'),
+    channel,
+    appId,
+    deviceId,
+    password: loadPassword(ctx),
+    dataSchema: field('DATA_SCHEMA', (v) => p.parseNonEmpty(v, 'a URI such as urn:drogue:iot:temperature'), 'urn:drogue:iot:temperature'),
+    contentMode: field('CONTENT_MODE', (v) => p.parseChoice(v, ['binary', 'structured'] as const), 'binary'),
+    caFile: isSet('CA_FILE') ? field('CA_FILE', (f) => checkReadable(ctx.readFile, f), null) : null,
+    tlsInsecure: field('TLS_INSECURE', p.parseBoolean, false),
+    requestTimeoutMs: field('REQUEST_TIMEOUT', p.parseDuration, 10_000),
+    commandTimeoutS,
+  };
+}
+
+/** A URL that already names `/v1/{channel}` is used as given; otherwise `/v1/$CHANNEL` is appended. */
+export function endpointUrl(base: URL, channel: string): URL {
+  const url = new URL(base.href);
+  url.search = '';
+  url.hash = '';
+  if (/\/v1\/[^/]+/.test(url.pathname)) return url;
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/${encodeURIComponent(channel)}`;
+  return url;
+}
+
+function loadPassword(ctx: Ctx): string | null {
+  const { isSet, value, problems } = ctx;
+  if (isSet('DEVICE_PASSWORD') && isSet('DEVICE_PASSWORD_FILE')) {
+    problems.push(new ConfigError('DEVICE_PASSWORD_FILE', 'set together with DEVICE_PASSWORD (got both, expected one of them)'));
+    return null;
+  }
+  if (isSet('DEVICE_PASSWORD')) return value('DEVICE_PASSWORD');
+  if (!isSet('DEVICE_PASSWORD_FILE')) return null;
+  return ctx.field('DEVICE_PASSWORD_FILE', (f) => {
+    const secret = checkReadable(ctx.readFile, f, true).replace(/\r?\n$/, '');
+    if (secret === '') throw new p.Invalid('file is empty', 'a file holding the device password');
+    return secret;
+  }, null);
+}
+
+function checkReadable(readFile: (path: string) => string, path: string, returnContent = false): string {
+  let content: string;
+  try {
+    content = readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new p.Invalid(`cannot read the file (${code})`, 'a readable file');
+  }
+  return returnContent ? content : path;
+}
+
+function loadWatchdog(raw: RawConfig, field: Ctx['field']): number | null {
+  if (raw.WATCHDOG_USEC) return field('WATCHDOG_USEC', (v) => Math.round(p.parseInteger(v, 1000, 2 ** 52) / 1000), null);
+  if (raw.WATCHDOG_INTERVAL) return field('WATCHDOG_INTERVAL', p.parseDuration, null);
+  return null;
+}
+
+const SENSOR_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+/** `living:DHT22:4,attic:DHT11:17:27` — name:type:pin[:powerpin]. */
+export function parseSensorList(raw: string): SensorConfig[] {
+  const expected = 'name:type:pin[:powerpin],... such as living:DHT22:4,attic:DHT11:17';
+  const sensors = raw.split(',').map((item) => {
+    const parts = item.trim().split(':');
+    const [name = '', type = '', pin = '', power] = parts;
+    if (parts.length < 3 || parts.length > 4) throw new p.Invalid(`"${item.trim()}" is not name:type:pin`, expected);
+    if (!SENSOR_NAME.test(name)) throw new p.Invalid(`sensor name "${name}" is not lowercase letters, digits, - or _`, expected);
+    const at = (what: string, fn: () => number | SensorModel): number | SensorModel => {
+      try {
+        return fn();
+      } catch (err) {
+        throw err instanceof p.Invalid ? new p.Invalid(`${name}: ${what} ${err.problem}`, `${err.expected}; ${expected}`) : err;
+      }
+    };
+    return {
+      name,
+      model: at('type', () => p.parseChoice(type, SENSOR_MODELS)) as SensorModel,
+      pin: at('pin', () => p.parsePin(pin)) as number,
+      powerPin: power === undefined ? null : (at('power pin', () => p.parsePin(power)) as number),
+    };
+  });
+  const names = new Set(sensors.map((s) => s.name));
+  if (names.size !== sensors.length) throw new p.Invalid('duplicate sensor name', expected);
+  const pins = sensors.flatMap((s) => (s.powerPin === null ? [s.pin] : [s.pin, s.powerPin]));
+  if (new Set(pins).size !== pins.length) throw new p.Invalid('a GPIO pin is used twice', `${expected}, each pin once`);
+  return sensors;
+}
+
+function checkSimScript(script: string): string {
+  try {
+    parseSimScript(script);
+  } catch (err) {
+    throw new p.Invalid((err as Error).message.replace(/ \(expected.*$/, ''), `steps ${SIM_STEPS.join(', ')}, each with an optional *count`);
+  }
+  return script;
+}
+
+function checkInterval(ms: number, sensors: SensorConfig[]): number {
+  for (const s of sensors) {
+    const min = MODEL_LIMITS[s.model].minIntervalMs;
+    if (ms < min) throw new p.Invalid(`below the ${s.model} minimum`, `at least ${min / 1000}s for ${s.model}`);
+  }
+  if (ms < 10) throw new p.Invalid('too short', 'at least 10ms');
+  return ms;
+}
+
+function checkPinConflicts(sensors: SensorConfig[], ledPin: number, problems: ConfigError[]): void {
+  if (sensors.some((s) => s.pin === ledPin || s.powerPin === ledPin)) {
+    problems.push(new ConfigError('LED_PIN', `pin ${ledPin} is already a sensor pin (got "${ledPin}", expected a free BCM pin)`));
+  }
+}
+
+function describe(name: string, raw: string, err: unknown): ConfigError {
+  const shown = SECRET.has(name) ? '[redacted]' : raw;
+  if (err instanceof p.Invalid) return new ConfigError(name, `${err.problem} (got "${shown}", expected ${err.expected})`);
+  return new ConfigError(name, `invalid (got "${shown}")`);
+}

@@ -1,0 +1,195 @@
+// Wires the pipeline: sensor → sampler → event → outbox → forwarder → endpoint.
+// Stages start from the sink back to the source and stop in reverse, each stop
+// guarded on its own, so one failing stage never keeps the rest from shutting down.
+import type { Dispatcher } from 'undici';
+import { systemClock, type Clock } from './clock/clock.js';
+import type { DaemonConfig } from './config/config.js';
+import { errorMessage } from './errors.js';
+import { buildEvent, encodeEvent, type EventContext } from './event/build-event.js';
+import type { Reading } from './event/reading.js';
+import type { Logger } from './log/logger.js';
+import { Counters } from './metrics/counters.js';
+import { openOutbox } from './outbox/open-outbox.js';
+import type { Outbox } from './outbox/outbox.js';
+import { Sampler } from './sampler/sampler.js';
+import { Forwarder } from './sender/forwarder.js';
+import { HttpSender, type Sender } from './sender/http-sender.js';
+import type { Command } from './sender/send-result.js';
+import { createSensor } from './sensor/create-sensor.js';
+import type { Sensor } from './sensor/sensor.js';
+import type { DaemonSnapshot } from './status/snapshot.js';
+import { NullNotifier, type Notifier } from './systemd/notifier.js';
+import { Readiness } from './systemd/readiness.js';
+import { Watchdog } from './systemd/watchdog.js';
+
+export interface DaemonDeps {
+  logger: Logger;
+  clock?: Clock;
+  /** An undici Dispatcher for the sender (tests: MockAgent). */
+  dispatcher?: Dispatcher;
+  notifier?: Notifier;
+  /** Replaces the sensor backends (tests). */
+  sensors?: Sensor[];
+  outbox?: Outbox;
+}
+
+export class Daemon {
+  readonly counters = new Counters();
+  private readonly config: DaemonConfig;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly notifier: Notifier;
+  private readonly outbox: Outbox;
+  private readonly sender: Sender;
+  private readonly forwarder: Forwarder;
+  private readonly samplers: Sampler[];
+  private readonly sensors: Sensor[];
+  private readonly readiness: Readiness;
+  private readonly watchdog: Watchdog | null;
+  private readonly eventContext: EventContext;
+  private readonly sampling = new AbortController();
+  private readonly delivering = new AbortController();
+  private readonly startedAt: number;
+  private readyFlag = false;
+  private stopping = false;
+  private readonly readingListeners: Array<(r: Reading) => void> = [];
+  private readonly commandListeners: Array<(c: Command) => void> = [];
+
+  constructor(config: DaemonConfig, deps: DaemonDeps) {
+    this.config = config;
+    this.logger = deps.logger;
+    this.clock = deps.clock ?? systemClock;
+    this.startedAt = this.clock.now();
+    this.notifier = deps.notifier ?? new NullNotifier();
+    const { endpoint, delivery } = config;
+    this.eventContext = {
+      appId: endpoint.appId,
+      deviceId: endpoint.deviceId,
+      channel: endpoint.channel,
+      dataSchema: endpoint.dataSchema,
+      geolocation: config.geolocation,
+      nameSensors: config.sensors.length > 1,
+    };
+    this.readiness = new Readiness({ notifier: this.notifier, timeoutMs: config.startTimeoutMs, clock: this.clock, logger: this.logger });
+    const outboxOpen = this.readiness.require('outbox');
+    const firstReading = this.readiness.require('first-reading');
+    this.watchdog = config.watchdogMs ? new Watchdog({ notifier: this.notifier, intervalMs: config.watchdogMs, clock: this.clock, logger: this.logger }) : null;
+
+    this.outbox = deps.outbox ?? openOutbox({ dataDir: delivery.dataDir, maxBytes: delivery.outboxMaxBytes, logger: this.logger, counters: this.counters, clock: this.clock });
+    outboxOpen();
+    this.sender = new HttpSender({ endpoint, clock: this.clock, connections: delivery.concurrency, ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) });
+    const deliveryBeat = this.watchdog?.register('delivery', Math.max(config.watchdogMs ?? 0, endpoint.requestTimeoutMs * 2 + endpoint.commandTimeoutS * 1000 + 60_000));
+    this.forwarder = new Forwarder({
+      outbox: this.outbox,
+      sender: this.sender,
+      clock: this.clock,
+      logger: this.logger,
+      counters: this.counters,
+      concurrency: delivery.concurrency,
+      retryBaseMs: delivery.retryBaseMs,
+      retryMaxMs: delivery.retryMaxMs,
+      drainJitterMs: delivery.drainJitterMs,
+      onCommand: (c) => this.commandListeners.forEach((l) => l(c)),
+      ...(deliveryBeat ? { onAlive: () => deliveryBeat.beat() } : {}),
+    });
+
+    this.sensors = deps.sensors ?? config.sensors.map((s) => createSensor(s, config.sampling, this.clock));
+    this.samplers = this.sensors.map((sensor) => {
+      const beat = this.watchdog?.register(`sampler:${sensor.name}`, config.sampling.intervalMs * 2 + 60_000);
+      return new Sampler({
+        sensor,
+        config: config.sampling,
+        clock: this.clock,
+        logger: this.logger.child({ sensor: sensor.name }),
+        counters: this.counters,
+        onReading: (reading) => {
+          this.enqueue(reading);
+          firstReading();
+        },
+        ...(beat ? { onAlive: () => beat.beat() } : {}),
+      });
+    });
+  }
+
+  /** Starts every stage; resolves once READY=1 went out (or rejects at the start timeout). */
+  async start(): Promise<void> {
+    const { endpoint } = this.config;
+    this.logger.info(
+      { endpoint: endpoint.url.origin + endpoint.url.pathname, app_id: endpoint.appId, device_id: endpoint.deviceId, sensors: this.config.sensors, data_dir: this.config.delivery.dataDir, outbox: this.outbox.stats() },
+      'starting',
+    );
+    if (endpoint.tlsInsecure) this.logger.warn('TLS_INSECURE is on: the endpoint certificate is NOT checked. Development only.');
+    this.forwarder.start(this.delivering.signal);
+    for (const sampler of this.samplers) sampler.start(this.sampling.signal);
+    this.watchdog?.start(this.delivering.signal);
+    await this.readiness.whenReady();
+    this.readyFlag = true;
+  }
+
+  /** SIGTERM: stop sampling, let in-flight POSTs finish (bounded), keep the rest on disk. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const { stopTimeoutMs } = this.config.delivery;
+    this.logger.info({ stop_timeout_ms: stopTimeoutMs }, 'stopping');
+    await this.notifier.notify('STOPPING=1').catch(() => undefined);
+    this.sampling.abort();
+    await guard(this.logger, 'samplers', () => Promise.all(this.samplers.map((s) => s.stopped())));
+    this.delivering.abort();
+    await guard(this.logger, 'forwarder', () => this.forwarder.stop(stopTimeoutMs));
+    await guard(this.logger, 'watchdog', async () => this.watchdog?.stop());
+    await guard(this.logger, 'sensors', () => Promise.all(this.sensors.map((s) => s.close())));
+    await guard(this.logger, 'sender', () => this.sender.close());
+    const left = this.outbox.stats();
+    await guard(this.logger, 'outbox', async () => this.outbox.close());
+    this.logger.info({ queued: left.depth, sent: this.counters.get('events_sent_total') }, 'stopped');
+  }
+
+  onReading(listener: (r: Reading) => void): void {
+    this.readingListeners.push(listener);
+  }
+
+  onCommand(listener: (c: Command) => void): void {
+    this.commandListeners.push(listener);
+  }
+
+  samplerFor(name?: string): Sampler[] {
+    return name ? this.samplers.filter((s) => s.name === name) : this.samplers;
+  }
+
+  snapshot(): DaemonSnapshot {
+    const { endpoint } = this.config;
+    return {
+      now: this.clock.now(),
+      startedAt: this.startedAt,
+      ready: this.readyFlag,
+      stopping: this.stopping,
+      device: { appId: endpoint.appId, deviceId: endpoint.deviceId, channel: endpoint.channel, endpoint: endpoint.url.origin + endpoint.url.pathname, geolocation: this.config.geolocation },
+      sensors: this.samplers.map((s, i) => {
+        const c = this.config.sensors[i];
+        return { ...s.state, name: s.name, model: this.sensors[i]?.model ?? 'sim', pin: c?.pin ?? -1 };
+      }),
+      delivery: { ...this.forwarder.state },
+      outbox: this.outbox.stats(),
+      counters: this.counters.samples(),
+    };
+  }
+
+  private enqueue(reading: Reading): void {
+    const message = encodeEvent(buildEvent(reading, this.eventContext), this.config.endpoint.contentMode);
+    const { dropped } = this.outbox.append({ id: reading.id, time: reading.time, payload: JSON.stringify(message) });
+    this.counters.inc('events_queued_total');
+    if (dropped > 0) this.logger.warn({ dropped, outbox_max_bytes: this.config.delivery.outboxMaxBytes }, 'outbox full, dropped the oldest events');
+    this.logger.debug({ event_id: reading.id, sensor: reading.sensor, temp: reading.temperature, hum: reading.humidity }, 'reading queued');
+    this.forwarder.notify();
+    for (const listener of this.readingListeners) listener(reading);
+  }
+}
+
+async function guard(logger: Logger, stage: string, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    logger.error({ stage, err: errorMessage(err) }, 'stage failed to stop cleanly');
+  }
+}

@@ -1,0 +1,76 @@
+// The outbox boundary: events wait here, durable, between the event builder and the sender.
+//
+// Invariants every implementation keeps (test/outbox/outbox-contract.test.ts checks them):
+// - `append` returns only once the record is committed (on disk for SqliteOutbox), so a
+//   reading is stored before its first send.
+// - `take` hands out the oldest entries first, by (time, seq); seq is a per-store tie-breaker
+//   that only grows. A taken entry is leased: no later `take` returns it until the caller
+//   settles it with `ack` (delivered, deleted), `release` (failed, retried later in its
+//   original place, attempts + 1) or `deadLetter` (refused for good, kept aside).
+//   Leases live in memory: after a crash every stored entry is pending again, so at most the
+//   entries in flight at the crash are sent twice, with the same id.
+// - Settling a seq that is not leased is ignored, so a stale or repeated ack never deletes an
+//   entry that was not sent.
+// - Bounded by bytes (sum of payload lengths in UTF-8): an append that goes over drops the
+//   oldest entries that are not in flight, counts them in events_dropped_total and returns
+//   how many it dropped.
+
+export interface OutboxRecord {
+  /** The CloudEvent id, kept across every retry. */
+  id: string;
+  /** Measurement time, ms since the epoch: the queue order. */
+  time: number;
+  /** The structured CloudEvent as JSON. */
+  payload: string;
+}
+
+export interface OutboxEntry extends OutboxRecord {
+  seq: number;
+  /** Failed attempts so far (releases). */
+  attempts: number;
+}
+
+export interface DeadLetter extends OutboxEntry {
+  /** HTTP status of the refusal, or null when there was none. */
+  status: number | null;
+  reason: string;
+  /** When it was dead-lettered, ms since the epoch. */
+  failedAt: number;
+}
+
+export interface OutboxStats {
+  /** Entries held, in flight included. */
+  depth: number;
+  /** Sum of payload lengths (UTF-8 bytes) of the entries held. */
+  bytes: number;
+  /** Entries taken and not yet settled. */
+  inFlight: number;
+  /** Dead letters held. */
+  deadLettered: number;
+  /** Entries dropped to keep the byte bound, since this outbox was opened. */
+  dropped: number;
+  storage: 'disk' | 'memory';
+}
+
+export interface Outbox {
+  /** Committed (durable) before it returns. */
+  append(record: OutboxRecord): { dropped: number };
+  /** Oldest first by (time, seq); leases what it returns. */
+  take(limit: number): OutboxEntry[];
+  /** Delivered: delete. */
+  ack(seqs: readonly number[]): void;
+  /** Failed, retry later: attempts + 1, back in the queue in its original order. */
+  release(seqs: readonly number[]): void;
+  /** Refused for good: move to the dead letters. */
+  deadLetter(seq: number, status: number | null, reason: string): void;
+  /** Most recent first; `limit` defaults to 100. */
+  deadLetters(limit?: number): DeadLetter[];
+  stats(): OutboxStats;
+  close(): void;
+}
+
+export const DEFAULT_DEAD_LETTER_LIMIT = 100;
+
+export function payloadBytes(payload: string): number {
+  return Buffer.byteLength(payload, 'utf8');
+}

@@ -1,0 +1,162 @@
+// Drains the outbox through a Sender: oldest first, at most `concurrency` POSTs
+// in flight. After a failure only one probe request goes out until the endpoint
+// answers again, then the backlog drains at full concurrency, so a device never
+// hammers an endpoint that is down. Waits follow full-jitter backoff or the
+// endpoint's Retry-After; a backlog found at start waits a random delay first,
+// so a fleet restarting after the same outage does not stampede.
+import type { Clock } from '../clock/clock.js';
+import { sleepQuietly } from '../clock/clock.js';
+import type { HttpMessage } from '../event/build-event.js';
+import type { Logger } from '../log/logger.js';
+import type { Counters } from '../metrics/counters.js';
+import type { Outbox, OutboxEntry } from '../outbox/outbox.js';
+import { fullJitterDelay } from './backoff.js';
+import type { Command, SendResult } from './send-result.js';
+import type { Sender } from './http-sender.js';
+
+export interface ForwarderOptions {
+  outbox: Outbox;
+  sender: Sender;
+  clock: Clock;
+  logger: Logger;
+  counters: Counters;
+  concurrency: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  drainJitterMs: number;
+  random?: () => number;
+  onDelivered?: (entry: OutboxEntry, result: Extract<SendResult, { outcome: 'delivered' }>) => void;
+  onCommand?: (command: Command) => void;
+  /** Called whenever the loop makes progress or waits on purpose (the watchdog's heartbeat). */
+  onAlive?: () => void;
+}
+
+export interface DeliveryState {
+  lastDeliveryAt: number | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+  /** Time before which no request is sent (backoff, Retry-After, wrong credentials). */
+  pausedUntil: number;
+  inFlight: number;
+}
+
+const IDLE_POLL_MS = 1000;
+
+export class Forwarder {
+  readonly state: DeliveryState = { lastDeliveryAt: null, lastError: null, consecutiveFailures: 0, pausedUntil: 0, inFlight: 0 };
+  private readonly o: ForwarderOptions;
+  private readonly random: () => number;
+  private wake: (() => void) | null = null;
+  private readonly sendAborts = new AbortController();
+  private loop: Promise<void> | null = null;
+
+  constructor(options: ForwarderOptions) {
+    this.o = options;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Tells an idle forwarder that the outbox has something new. */
+  notify(): void {
+    this.wake?.();
+  }
+
+  start(signal: AbortSignal): void {
+    this.loop = this.run(signal);
+  }
+
+  /** Resolves when the loop has stopped: in-flight sends finished, or cut off after `timeoutMs`. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.notify();
+    if (!this.loop) return;
+    const timer = setTimeout(() => this.sendAborts.abort(new Error('stop timeout')), timeoutMs);
+    try {
+      await this.loop;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    const { outbox, clock } = this.o;
+    if (outbox.stats().depth > 0 && this.o.drainJitterMs > 0) {
+      const delay = Math.floor(this.random() * this.o.drainJitterMs);
+      this.o.logger.info({ depth: outbox.stats().depth, delay_ms: delay }, 'backlog found at start, draining after a random delay');
+      await this.idle(delay, signal);
+    }
+    const inFlight = new Set<Promise<void>>();
+    while (!signal.aborted) {
+      this.o.onAlive?.();
+      const wait = this.state.pausedUntil - clock.now();
+      if (wait > 0) {
+        await this.idle(wait, signal);
+        continue;
+      }
+      const slots = (this.state.consecutiveFailures > 0 ? 1 : this.o.concurrency) - inFlight.size;
+      const batch = slots > 0 ? outbox.take(slots) : [];
+      for (const entry of batch) {
+        const task = this.deliver(entry).finally(() => {
+          inFlight.delete(task);
+          this.notify();
+        });
+        inFlight.add(task);
+      }
+      this.state.inFlight = inFlight.size;
+      if (batch.length === 0) await this.idle(inFlight.size > 0 ? IDLE_POLL_MS * 60 : IDLE_POLL_MS, signal);
+    }
+    await Promise.allSettled(inFlight);
+    this.state.inFlight = 0;
+  }
+
+  private async deliver(entry: OutboxEntry): Promise<void> {
+    const { outbox, counters, logger, clock } = this.o;
+    const result = await this.o.sender.send(JSON.parse(entry.payload) as HttpMessage, this.sendAborts.signal);
+    const log = { event_id: entry.id, seq: entry.seq, attempts: entry.attempts + 1 };
+    switch (result.outcome) {
+      case 'delivered':
+        outbox.ack([entry.seq]);
+        counters.inc('events_sent_total');
+        if (this.state.consecutiveFailures > 0) logger.info({ ...log, depth: outbox.stats().depth }, 'endpoint reachable again, draining');
+        this.state.consecutiveFailures = 0;
+        this.state.lastError = null;
+        this.state.lastDeliveryAt = clock.now();
+        logger.debug({ ...log, status: result.status }, 'event delivered');
+        this.o.onDelivered?.(entry, result);
+        if (result.command) this.o.onCommand?.(result.command);
+        return;
+      case 'rejected':
+        outbox.deadLetter(entry.seq, result.status, result.reason);
+        counters.inc('events_dead_lettered_total', { status: String(result.status) });
+        logger.error({ ...log, status: result.status, reason: result.reason }, 'endpoint refused the event for good, moved to the dead-letter table');
+        return;
+      case 'unauthorized':
+        outbox.release([entry.seq]);
+        counters.inc('auth_failures_total');
+        this.fail(`${result.status} ${result.reason}`, this.o.retryMaxMs);
+        logger.error({ ...log, status: result.status, retry_in_ms: this.o.retryMaxMs }, 'endpoint refused the credentials: check APP_ID, DEVICE_ID and DEVICE_PASSWORD; events stay queued');
+        return;
+      case 'retry': {
+        outbox.release([entry.seq]);
+        if (this.sendAborts.signal.aborted) return;
+        counters.inc('events_retried_total', { reason: result.reason });
+        const backoff = fullJitterDelay(this.state.consecutiveFailures, this.o.retryBaseMs, this.o.retryMaxMs, this.random);
+        const delay = result.retryAfterMs ?? backoff;
+        this.fail(result.status ? `${result.status} ${result.reason}` : result.reason, delay);
+        logger.warn({ ...log, status: result.status, reason: result.reason, retry_in_ms: delay, retry_after: result.retryAfterMs !== null }, 'send failed, will retry');
+      }
+    }
+  }
+
+  private fail(reason: string, delayMs: number): void {
+    this.state.consecutiveFailures++;
+    this.state.lastError = reason;
+    this.state.pausedUntil = Math.max(this.state.pausedUntil, this.o.clock.now() + delayMs);
+  }
+
+  private async idle(ms: number, signal: AbortSignal): Promise<void> {
+    const wakeup = new AbortController();
+    this.wake = () => wakeup.abort();
+    const both = AbortSignal.any([signal, wakeup.signal]);
+    await sleepQuietly(this.o.clock, ms, both);
+    this.wake = null;
+  }
+}

@@ -1,0 +1,34 @@
+// What the daemon tells about itself, at one instant. The status server, the
+// health rules and `check` read this; they never reach into the stages.
+import type { Geolocation } from '../config/config.js';
+import type { Reading } from '../event/reading.js';
+import type { CounterSample } from '../metrics/counters.js';
+import type { OutboxStats } from '../outbox/outbox.js';
+import type { DeliveryState } from '../sender/forwarder.js';
+import type { SamplerState } from '../sampler/sampler.js';
+import type { SensorModel } from '../sensor/sensor.js';
+
+export interface SensorSnapshot extends SamplerState {
+  name: string;
+  model: SensorModel;
+  pin: number;
+}
+
+export interface DaemonSnapshot {
+  now: number;
+  startedAt: number;
+  ready: boolean;
+  /** Set once shutdown began. */
+  stopping: boolean;
+  device: { appId: string; deviceId: string; channel: string; endpoint: string; geolocation: Geolocation | null };
+  sensors: SensorSnapshot[];
+  delivery: DeliveryState;
+  outbox: OutboxStats;
+  counters: CounterSample[];
+}
+
+/** Readings for the live page's chart, newest last. */
+export interface ReadingHistory {
+  add(reading: Reading): void;
+  points(sensor?: string): Reading[];
+}
