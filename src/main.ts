@@ -14,7 +14,7 @@ import type { Outbox } from './outbox/outbox.js';
 import { Sampler } from './sampler/sampler.js';
 import { Forwarder } from './sender/forwarder.js';
 import { HttpSender, type Sender } from './sender/http-sender.js';
-import type { Command } from './sender/send-result.js';
+import { CommandHandler } from './commands/command-handler.js';
 import { createSensor } from './sensor/create-sensor.js';
 import type { Sensor } from './sensor/sensor.js';
 import type { DaemonSnapshot } from './status/snapshot.js';
@@ -53,7 +53,7 @@ export class Daemon {
   private readyFlag = false;
   private stopping = false;
   private readonly readingListeners: Array<(r: Reading) => void> = [];
-  private readonly commandListeners: Array<(c: Command) => void> = [];
+  private readonly commands: CommandHandler;
 
   constructor(config: DaemonConfig, deps: DaemonDeps) {
     this.config = config;
@@ -89,7 +89,7 @@ export class Daemon {
       retryBaseMs: delivery.retryBaseMs,
       retryMaxMs: delivery.retryMaxMs,
       drainJitterMs: delivery.drainJitterMs,
-      onCommand: (c) => this.commandListeners.forEach((l) => l(c)),
+      onCommand: (c) => this.commands.handle(c),
       ...(deliveryBeat ? { onAlive: () => deliveryBeat.beat() } : {}),
     });
 
@@ -109,6 +109,7 @@ export class Daemon {
         ...(beat ? { onAlive: () => beat.beat() } : {}),
       });
     });
+    this.commands = new CommandHandler({ samplers: this.samplers, led: null }, this.logger, this.counters);
   }
 
   /** Starts every stage; resolves once READY=1 went out (or rejects at the start timeout). */
@@ -147,10 +148,6 @@ export class Daemon {
 
   onReading(listener: (r: Reading) => void): void {
     this.readingListeners.push(listener);
-  }
-
-  onCommand(listener: (c: Command) => void): void {
-    this.commandListeners.push(listener);
   }
 
   samplerFor(name?: string): Sampler[] {

@@ -1,6 +1,6 @@
 // Command dispatch and exit codes. Only cli/main.ts reads process.env and exits.
 import { readFileSync } from 'node:fs';
-import { ConfigErrors } from '../errors.js';
+import { ConfigError, ConfigErrors } from '../errors.js';
 import { loadConfig, type RawConfig } from '../config/load-config.js';
 import type { DaemonConfig } from '../config/config.js';
 import { parseCliArgs, UsageError, type ParsedArgs } from './args.js';
@@ -8,6 +8,10 @@ import { helpText } from './help.js';
 import { runCommand } from './run-command.js';
 import { endpointCommand, type EndpointArgs } from './endpoint-command.js';
 import { demoCommand } from './demo-command.js';
+import { checkCommand } from './check-command.js';
+import { readCommand } from './read-command.js';
+import { healthCommand } from './health-command.js';
+import { outboxCommand } from './outbox-command.js';
 
 export const EX_USAGE = 64;
 export const EX_CONFIG = 78;
@@ -40,8 +44,14 @@ export async function main(argv: readonly string[], env: RawConfig, io: Io = pro
         return await endpointCommand(args.local as EndpointArgs, io.stdout);
       case 'demo':
         return await demoCommand(raw, io.stdout);
-      default:
-        throw new UsageError(`"${args.command}" is not available yet`);
+      case 'check':
+        return await checkCommand(loadConfig(raw, { requireEndpoint: true }) as DaemonConfig, { send: args.local['no-send'] !== true }, io.stdout);
+      case 'read':
+        return await readCommand(loadConfig(raw, { requireEndpoint: false }), io.stdout);
+      case 'health':
+        return await healthCommand(loadConfig(raw, { requireEndpoint: false }).statusListen, args.local.url as string | undefined, io.stdout);
+      case 'outbox':
+        return outboxCommand(loadConfig(raw, { requireEndpoint: false }).delivery.dataDir, Number(args.local.limit ?? 20), io.stdout);
     }
   } catch (err) {
     return fail(err);
@@ -51,6 +61,10 @@ export async function main(argv: readonly string[], env: RawConfig, io: Io = pro
 function report(err: unknown, stderr: NodeJS.WritableStream): number {
   if (err instanceof ConfigErrors) {
     for (const problem of err.problems) stderr.write(`dht-telemetry: ${problem.message}\n`);
+    return EX_CONFIG;
+  }
+  if (err instanceof ConfigError) {
+    stderr.write(`dht-telemetry: ${err.message}\n`);
     return EX_CONFIG;
   }
   if (err instanceof UsageError) {

@@ -1,6 +1,6 @@
 // `dht-telemetry endpoint`: a local Drogue-style endpoint for trying things out.
 import { startEndpoint } from '../endpoint/endpoint-server.js';
-import type { DeviceUser } from '../endpoint/device-auth.js';
+import { parseDeviceUser } from '../endpoint/device-auth.js';
 import { formatReceivedEvent } from '../endpoint/print-event.js';
 import { UsageError } from './args.js';
 
@@ -14,7 +14,7 @@ export interface EndpointArgs {
 export async function endpointCommand(args: EndpointArgs, out: NodeJS.WritableStream): Promise<number> {
   const port = Number(args.port ?? '8088');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: not a port (got "${args.port}", expected 0-65535)`);
-  const users = (args.user ?? []).map(parseUser);
+  const users = (args.user ?? []).map((u) => parseDeviceUser(u));
   const server = await startEndpoint({
     host: args.host ?? '127.0.0.1',
     port,
@@ -29,11 +29,4 @@ export async function endpointCommand(args: EndpointArgs, out: NodeJS.WritableSt
   });
   await server.close();
   return 0;
-}
-
-/** `device@app:password` */
-function parseUser(raw: string): DeviceUser {
-  const match = /^([^@:]+)@([^:]+):(.+)$/.exec(raw);
-  if (!match) throw new UsageError(`--user: not device@app:password (got "${raw.replace(/:.*$/, ':[redacted]')}")`);
-  return { device: match[1] ?? '', app: match[2] ?? '', password: match[3] ?? '' };
 }

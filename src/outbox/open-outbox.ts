@@ -11,7 +11,6 @@ import type { Outbox } from './outbox.js';
 import { ResilientOutbox } from './resilient-outbox.js';
 import { SeqCounter } from './seq-counter.js';
 import { OUTBOX_FILE, SqliteOutbox } from './sqlite-outbox.js';
-import { classifyStorageFault } from './storage-fault.js';
 
 export const DEFAULT_MEMORY_MAX_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_DISK_RETRY_MS = 30_000;
@@ -26,6 +25,7 @@ export interface OpenOutboxOptions {
   clock?: Clock;
   /** While on memory, the disk is tried again at most this often (on append/take). Default 30 s. */
   diskRetryMs?: number;
+  /** Dead letters kept on disk (and in memory); the oldest are pruned. Default 1000. */
   maxDeadLetters?: number;
 }
 
@@ -33,13 +33,14 @@ export function openOutbox(options: OpenOutboxOptions): Outbox {
   return openResilientOutbox(options);
 }
 
-/** openOutbox, typed as the class (for tests and for callers that want `storage`). */
+/** openOutbox, typed as the class (for tests and callers that want to see `storage`). */
 export function openResilientOutbox(options: OpenOutboxOptions): ResilientOutbox {
   const clock = options.clock ?? systemClock;
   const seqs = new SeqCounter();
   const memoryMaxBytes = options.memoryMaxBytes ?? Math.min(options.maxBytes, DEFAULT_MEMORY_MAX_BYTES);
   return new ResilientOutbox({
-    openDisk: (corrupt) => openDiskOutbox({ ...options, clock, seqs }, corrupt),
+    openDisk: () => openDiskOutbox({ ...options, clock, seqs }),
+    moveDiskAside: () => moveCorruptAside(options.dataDir, clock, options.logger),
     memory: new MemoryOutbox({
       maxBytes: memoryMaxBytes,
       maxDeadLetters: options.maxDeadLetters,
@@ -56,45 +57,45 @@ export function openResilientOutbox(options: OpenOutboxOptions): ResilientOutbox
 }
 
 /**
- * Opens `${dataDir}/outbox.db`, creating the directory. A corrupt file (or, with
- * `moveAsideFirst`, one found corrupt while in use) is renamed with its -wal and -shm to
- * `outbox.db.corrupt-<ISO time>` and a new database is started. Throws when the disk is unusable.
+ * Opens `${dataDir}/outbox.db`, creating the directory. A file found corrupt at open is moved
+ * aside (see moveCorruptAside) and a new database is started. Throws when the disk is unusable.
  */
-export function openDiskOutbox(
-  options: OpenOutboxOptions & { clock: Clock; seqs: SeqCounter },
-  moveAsideFirst = false,
-): SqliteOutbox {
+export function openDiskOutbox(options: OpenOutboxOptions & { clock: Clock; seqs: SeqCounter }): SqliteOutbox {
   mkdirSync(options.dataDir, { recursive: true });
-  const path = join(options.dataDir, OUTBOX_FILE);
-  const open = (): SqliteOutbox =>
+  const open = (onCorrupt?: () => void): SqliteOutbox =>
     new SqliteOutbox({
-      path,
+      path: join(options.dataDir, OUTBOX_FILE),
       maxBytes: options.maxBytes,
       maxDeadLetters: options.maxDeadLetters,
       counters: options.counters,
       clock: options.clock,
       seqs: options.seqs,
+      onCorrupt,
     });
-  if (moveAsideFirst && existsSync(path)) {
-    const movedTo = moveAside(path, options.clock);
-    options.logger.error({ path, movedTo }, 'outbox database corrupt, moved it aside and started a new one');
-    return open();
-  }
+  let moved = false;
   try {
-    return open();
+    return open(() => {
+      moveCorruptAside(options.dataDir, options.clock, options.logger);
+      moved = true;
+    });
   } catch (err) {
-    if (classifyStorageFault(err) !== 'corrupt') throw err;
-    const movedTo = moveAside(path, options.clock);
-    options.logger.error({ err, path, movedTo }, 'outbox database corrupt, moved it aside and started a new one');
+    if (!moved) throw err;
     return open();
   }
 }
 
-function moveAside(path: string, clock: Clock): string {
-  const target = `${path}.corrupt-${new Date(clock.now()).toISOString()}`;
-  renameSync(path, target);
+/**
+ * Renames outbox.db and its -wal and -shm to `outbox.db.corrupt-<ISO time>[-wal|-shm]` and
+ * says so. Call it while the old handle is still open: SQLite deletes the -wal by name when
+ * the last connection closes, which must hit neither the evidence nor a new file.
+ */
+export function moveCorruptAside(dataDir: string, clock: Clock, logger: Logger): string {
+  const path = join(dataDir, OUTBOX_FILE);
+  const movedTo = `${path}.corrupt-${new Date(clock.now()).toISOString()}`;
+  renameSync(path, movedTo);
   for (const suffix of ['-wal', '-shm']) {
-    if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix);
+    if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix);
   }
-  return target;
+  logger.error({ path, movedTo }, 'outbox database corrupt, moved it aside and started a new one');
+  return movedTo;
 }

@@ -35,8 +35,10 @@ export interface DiskStore extends Outbox {
 }
 
 export interface ResilientOutboxOptions {
-  /** Opens the disk store; `corrupt` asks to move the current file aside first. Throws when unusable. */
-  openDisk: (corrupt: boolean) => DiskStore;
+  /** Opens the disk store (moving a file found corrupt aside itself). Throws when unusable. */
+  openDisk: () => DiskStore;
+  /** Moves the current file aside after it turned out corrupt in use; called before the old handle closes. */
+  moveDiskAside: () => void;
   memory: MemoryOutbox;
   logger: Logger;
   clock: Clock;
@@ -72,7 +74,7 @@ export class ResilientOutbox implements Outbox {
     this.logger = options.logger;
     this.clock = options.clock;
     try {
-      this.disk = options.openDisk(false);
+      this.disk = options.openDisk();
     } catch (err) {
       this.diskFailed(err, 'open');
     }
@@ -286,11 +288,17 @@ export class ResilientOutbox implements Outbox {
   /** Replaces the disk handle; entries in flight or waiting for a delete keep their lease. */
   private reopenDisk(): void {
     const old = this.disk;
-    const corrupt = this.lastFault === 'corrupt';
+    if (this.lastFault === 'corrupt' && old) {
+      // Moved at most once: a failed open below must not move a new file on the next retry.
+      this.lastFault = 'unavailable';
+      try {
+        this.options.moveDiskAside();
+      } catch (err) {
+        this.logger.warn({ ...this.options.logFields, err }, 'outbox could not move the corrupt database aside');
+      }
+    }
     this.closeDisk();
-    // Moved aside (or found fine) at most once: a failed open below must not move a new file.
-    if (corrupt) this.lastFault = 'unavailable';
-    const disk = this.options.openDisk(corrupt);
+    const disk = this.options.openDisk();
     this.lastFault = null;
     const inFlight = [...this.owner].filter(([, store]) => store === old).map(([seq]) => seq);
     const waiting = [...this.pendingAcks, ...this.pendingDeadLetters.map((d) => d.seq)];

@@ -50,6 +50,7 @@ import {
 } from './outbox.js';
 import { PendingQueue, type QueueItem } from './pending-queue.js';
 import { SeqCounter } from './seq-counter.js';
+import { classifyStorageFault } from './storage-fault.js';
 
 export const OUTBOX_FILE = 'outbox.db';
 export const SCHEMA_VERSION = 1;
@@ -87,6 +88,11 @@ export interface SqliteOutboxOptions {
   counters?: Counters;
   clock?: Clock;
   seqs?: SeqCounter;
+  /**
+   * Called when opening finds the file corrupt, before the handle closes: closing the last
+   * connection makes SQLite delete the -wal and -shm, so this is the moment to move them aside.
+   */
+  onCorrupt?: () => void;
 }
 
 interface EntryRow {
@@ -174,7 +180,11 @@ export class SqliteOutbox implements Outbox {
       this.selectDead = this.db.prepare(DEAD_LETTERS_SQL);
       this.load();
     } catch (err) {
-      this.db.close();
+      try {
+        if (options.onCorrupt && classifyStorageFault(err) === 'corrupt') options.onCorrupt();
+      } finally {
+        this.db.close();
+      }
       throw err;
     }
   }

@@ -53,6 +53,7 @@ export class Sampler {
   private readonly policy: ReadingPolicy;
   private readonly minIntervalMs: number;
   private failedReads = 0;
+  private powerCycleRequested = false;
   private wakeNow: (() => void) | null = null;
   private loop: Promise<void> | null = null;
 
@@ -86,6 +87,14 @@ export class Sampler {
   /** Reads at once — but not before the model's minimum spacing since the last read. */
   readNow(): void {
     this.wakeNow?.();
+  }
+
+  /** Power-cycles the sensor between reads; false when it has no power pin. */
+  requestPowerCycle(): boolean {
+    if (!this.o.power) return false;
+    this.powerCycleRequested = true;
+    this.wakeNow?.();
+    return true;
   }
 
   /** One cycle: read, judge, hand on. Exposed for `check` and `read`. */
@@ -125,9 +134,10 @@ export class Sampler {
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       const started = this.o.clock.now();
+      if (this.powerCycleRequested) await this.powerCycle(signal, 'requested by a command');
       await this.cycle(signal);
       this.o.onAlive?.();
-      if (this.o.power && this.failedReads >= this.o.config.powerCycleAfter) await this.powerCycle(signal);
+      if (this.o.power && this.failedReads >= this.o.config.powerCycleAfter) await this.powerCycle(signal, 'sensor keeps failing');
       await this.waitForNext(started, signal);
     }
   }
@@ -156,11 +166,12 @@ export class Sampler {
     this.o.logger.debug({ sensor: this.o.sensor.name, reason, detail }, 'reading rejected');
   }
 
-  private async powerCycle(signal: AbortSignal): Promise<void> {
+  private async powerCycle(signal: AbortSignal, why: string): Promise<void> {
     const { logger, sensor, counters, config } = this.o;
-    logger.warn({ sensor: sensor.name, failed_reads: this.failedReads, off_ms: config.powerOffMs }, 'sensor keeps failing, power-cycling it');
+    logger.warn({ sensor: sensor.name, failed_reads: this.failedReads, off_ms: config.powerOffMs, why }, 'power-cycling the sensor');
     counters.inc('power_cycles_total', { sensor: sensor.name });
     this.failedReads = 0;
+    this.powerCycleRequested = false;
     try {
       await this.o.power?.cycle(signal);
     } catch (err) {

@@ -110,12 +110,12 @@ describe.each(implementations)('$name', ({ open }) => {
     expect(ids(outbox.take(10))).toEqual(['e1', 'e2']);
   });
 
-  it('moves a refused entry to the dead letters without blocking the queue', () => {
+  it('moves a refused entry to the dead letters without blocking the queue', async () => {
     for (let i = 0; i < 3; i++) outbox.append(record(`e${i}`, 1000 + i));
     const [e0] = outbox.take(1);
     outbox.release([e0!.seq]);
     const [again] = outbox.take(1);
-    env.clock.advance(5000).catch(() => undefined);
+    await env.clock.advance(5000);
     outbox.deadLetter(again!.seq, 406, 'invalid JSON');
     expect(ids(outbox.take(10))).toEqual(['e1', 'e2']);
     const [dead] = outbox.deadLetters();

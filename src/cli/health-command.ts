@@ -1,0 +1,27 @@
+// `dht-telemetry health`: asks a running daemon's /healthz, for Podman's
+// HealthCmd in images without curl. Exit 0 healthy, 1 not (or unreachable).
+import { request } from 'undici';
+import type { Listen } from '../config/config.js';
+import { errorMessage } from '../errors.js';
+import { UsageError } from './args.js';
+
+export async function healthCommand(listen: Listen | null, url: string | undefined, out: NodeJS.WritableStream): Promise<number> {
+  if (!url && !listen) throw new UsageError('the status server is off (STATUS_LISTEN is empty); pass --url');
+  const target = url ?? `http://${listen?.host.includes(':') ? `[${listen.host}]` : listen?.host}:${listen?.port}/healthz`;
+  try {
+    const response = await request(target, { headersTimeout: 5000, bodyTimeout: 5000 });
+    const body = await response.body.text();
+    let summary = body.trim();
+    try {
+      const health = JSON.parse(body) as { status?: string; reasons?: string[] };
+      summary = `${health.status ?? 'unknown'}${health.reasons?.length ? `: ${health.reasons.join('; ')}` : ''}`;
+    } catch {
+      // not JSON: print it as it came
+    }
+    out.write(`${response.statusCode} ${summary}\n`);
+    return response.statusCode === 200 ? 0 : 1;
+  } catch (err) {
+    out.write(`unreachable: ${target} (${errorMessage(err)})\n`);
+    return 1;
+  }
+}

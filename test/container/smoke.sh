@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Container smoke test: build the real Containerfile on a locally assembled base image, run the
+# daemon under `podman run --sdnotify=container` against the image's own local endpoint, and check
+# what systemd and the endpoint would see: READY=1 and WATCHDOG=1 on a real NOTIFY_SOCKET, events
+# received, a clean exit 0 on SIGTERM, exit 78 on bad configuration.
+#
+# Prints `PASS|FAIL|SKIP <step>: detail` per step and a closing `smoke: N passed, N failed, N
+# skipped`; exits 1 if any step failed. A step the environment refuses is a SKIP naming why, and
+# the steps that do not depend on it still run. SMOKE_STRICT=1 turns every SKIP into a failure.
+#
+# Runs as root (podman with chroot isolation and the runc runtime, as this machine allows).
+# Removes every container, volume, temp file and process it starts, and every image it builds
+# except the cached base image (localhost/dht-node-base:test, see build-base.sh).
+# Functions called through trap and wait_for look unreachable to shellcheck 0.9 (SC2317).
+# shellcheck disable=SC2317
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+base_image=${SMOKE_BASE_IMAGE:-localhost/dht-node-base:test}
+id="$$-$RANDOM"
+image="localhost/dht-telemetry:smoke-$id"
+ep_name="dht-smoke-endpoint-$id"
+daemon_name="dht-smoke-daemon-$id"
+volume="dht-smoke-data-$id"
+# This machine refuses the default rlimits (setrlimit RLIMIT_NOFILE: operation not permitted),
+# and crun fails the same way: runc with explicit, lower limits works.
+run_opts=(--runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+
+passed=0 failed=0 skipped=0
+declare -A state=()
+pass() { state[$1]=pass; passed=$((passed + 1)); echo "PASS $1${2:+: $2}"; }
+fail() { state[$1]=fail; failed=$((failed + 1)); echo "FAIL $1: $2"; }
+skip() { state[$1]=skip; skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
+ok() { [[ ${state[$1]:-} == pass ]]; }
+now() { echo "$EPOCHREALTIME"; }
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }'; }
+mb() { echo "$(( $1 / 1000000 )) MB"; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/dht-smoke.XXXXXX")
+listener_pid=
+cleanup() {
+  [[ -n $listener_pid ]] && kill "$listener_pid" 2>/dev/null
+  podman rm --force --ignore --time 0 "$daemon_name" "$ep_name" "$daemon_name-badconf" >/dev/null 2>&1
+  podman volume rm --force "$volume" >/dev/null 2>&1
+  podman rmi --force "$image" >/dev/null 2>&1
+  # Intermediate images of the build inherit the base image's label: remove the untagged ones.
+  podman image prune --force --filter label=dht.test.base-key >/dev/null 2>&1
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_for SECONDS COMMAND...: run COMMAND every half second until it succeeds or time runs out.
+wait_for() {
+  local deadline=$(( $(date +%s) + $1 )); shift
+  until "$@"; do
+    (( $(date +%s) >= deadline )) && return 1
+    sleep 0.5
+  done
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+tail_logs() { podman logs "$1" 2>&1 | tail -n "${2:-15}" | sed 's/^/    | /' >&2; }
+
+# --- prerequisites -----------------------------------------------------------------------------
+missing=()
+for tool in podman runc debootstrap python3; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if (( ${#missing[@]} > 0 )); then
+  fail prerequisites "missing ${missing[*]} (run .ci/checks/install-deps.sh)"
+elif [[ $(id -u) != 0 ]]; then
+  skip prerequisites "not root: debootstrap and chroot-isolated builds need root here"
+else
+  pass prerequisites "$(podman --version), runc $(runc --version 2>/dev/null | awk 'NR==1{print $3}')"
+fi
+
+# --- base image --------------------------------------------------------------------------------
+if ok prerequisites; then
+  t=$(now)
+  if out=$("$here/build-base.sh" "$base_image" 2>"$work/base.err"); then
+    pass base-image "${out#base-image: } in $(since "$t"), $(mb "$(podman image inspect --format '{{.Size}}' "$base_image")")"
+  else
+    tail -n 15 "$work/base.err" >&2
+    fail base-image "build-base.sh failed: $(tail -n 1 "$work/base.err")"
+  fi
+else
+  skip base-image "needs prerequisites"
+fi
+
+if ok base-image; then
+  t=$(now)
+  if out=$(podman run --rm "${run_opts[@]}" --network none "$base_image" \
+      node -e 'process.stdout.write(process.version)' 2>&1); then
+    pass base-run "node $out in the base image ($(since "$t"))"
+  else
+    fail base-run "podman run of the base image failed: $(echo "$out" | tail -n 1)"
+  fi
+else
+  skip base-run "needs base-image"
+fi
+
+# --- build the real Containerfile ----------------------------------------------------------------
+if ! ok base-run; then
+  skip build "needs base-run"
+elif [[ ! -f $repo/src/cli/main.ts ]]; then
+  skip build "src/cli/main.ts does not exist yet: nothing to build"
+else
+  t=$(now)
+  if podman build --isolation chroot --pull=never --layers=false \
+      --build-arg NODE_IMAGE="$base_image" --build-arg REVISION=smoke \
+      -t "$image" -f "$repo/Containerfile" "$repo" >"$work/build.log" 2>&1; then
+    pass build "$(since "$t")"
+  else
+    tail -n 25 "$work/build.log" >&2
+    fail build "podman build failed after $(since "$t"): $(grep -E 'error|Error' "$work/build.log" | tail -n 1)"
+  fi
+fi
+
+if ok build; then
+  size=$(podman image inspect --format '{{.Size}}' "$image")
+  base_size=$(podman image inspect --format '{{.Size}}' "$base_image")
+  problems=()
+  fmt() { podman image inspect --format "$1" "$image"; }
+  [[ $(fmt '{{ index .Labels "io.containers.autoupdate" }}') == registry ]] || problems+=("label io.containers.autoupdate is not registry")
+  [[ $(fmt '{{.Config.User}}') =~ ^[1-9][0-9]*$ ]] || problems+=("user is '$(fmt '{{.Config.User}}')', not a numeric non-root uid")
+  [[ $(fmt '{{.Config.StopSignal}}') == SIGTERM ]] || problems+=("stop signal is '$(fmt '{{.Config.StopSignal}}')'")
+  [[ $(fmt '{{json .Config.Volumes}}') == *'/var/lib/dht-telemetry'* ]] || problems+=("no volume /var/lib/dht-telemetry")
+  [[ $(fmt '{{json .Config.Entrypoint}}') == '["node","/app/dist/cli/main.js"]' ]] || problems+=("entrypoint is $(fmt '{{json .Config.Entrypoint}}')")
+  if (( ${#problems[@]} == 0 )); then
+    pass image "$(mb "$size") ($(mb $((size - base_size))) above the base image), labels, user, volume, stop signal"
+  else
+    fail image "$(IFS=';'; echo "${problems[*]}")"
+  fi
+  # The addons must load in the runtime image: a missing shared library shows only here.
+  if out=$(podman run --rm "${run_opts[@]}" --network none --entrypoint node "$image" -e '
+      for (const m of ["better-sqlite3", "unix-dgram", "node-dht-sensor", "epoll"]) require("/app/node_modules/" + m);
+      process.stdout.write("ok")' 2>&1) && [[ $out == ok ]]; then
+    pass addons "better-sqlite3, unix-dgram, node-dht-sensor (libgpiod), epoll load as uid $(fmt '{{.Config.User}}')"
+  else
+    fail addons "$(echo "$out" | grep -v '^\s*at ' | head -n 3 | tr '\n' ' ')"
+  fi
+else
+  skip image "needs build"
+  skip addons "needs build"
+fi
+
+# --- run: endpoint, then the daemon under --sdnotify=container ----------------------------------
+ep_port=
+if ok build; then
+  ep_port=$(free_port)
+  if podman run -d --name "$ep_name" "${run_opts[@]}" --network host "$image" \
+      endpoint --host 127.0.0.1 --port "$ep_port" >/dev/null 2>"$work/ep.err" \
+     && wait_for 30 port_open "$ep_port"; then
+    pass endpoint "image's own endpoint listening on 127.0.0.1:$ep_port"
+  else
+    tail_logs "$ep_name"
+    fail endpoint "the endpoint did not listen on 127.0.0.1:$ep_port within 30 s: $(tail -n 1 "$work/ep.err")"
+  fi
+else
+  skip endpoint "needs build"
+fi
+
+notify_log=$work/notify.log
+if ok endpoint; then
+  # The NOTIFY_SOCKET listener stands in for systemd: one line per datagram.
+  python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    print(s.recv(4096).decode(errors="replace").replace("\n", "|"), flush=True)
+' "$work/notify.sock" >"$notify_log" 2>&1 &
+  listener_pid=$!
+  wait_for 5 test -S "$work/notify.sock" || true
+  status_port=$(free_port)
+  t=$(now)
+  # `podman run -d --sdnotify=container` returns once the container has sent READY=1, as
+  # `Type=notify` units rely on; bound it so a daemon that never gets ready fails the step.
+  if NOTIFY_SOCKET=$work/notify.sock timeout 90 podman run -d --name "$daemon_name" "${run_opts[@]}" \
+      --network host --sdnotify=container -v "$volume:/var/lib/dht-telemetry" \
+      -e ENDPOINT="http://127.0.0.1:$ep_port" -e APP_ID=smoke -e DEVICE_ID=pi -e DEVICE_PASSWORD=smoke-secret \
+      -e GEOLOCATION='{"lat": "44.8166", "lon": "20.4721"}' -e SENSOR_TYPE=sim -e INTERVAL=1s \
+      -e STATUS_LISTEN="127.0.0.1:$status_port" -e WATCHDOG_INTERVAL=4 -e LOG_LEVEL=info \
+      "$image" run >/dev/null 2>"$work/run.err"; then
+    pass daemon-start "podman run --sdnotify=container returned after $(since "$t")"
+  else
+    tail -n 3 "$work/run.err" >&2; tail_logs "$daemon_name"
+    fail daemon-start "podman run failed or timed out after $(since "$t"): $(tail -n 1 "$work/run.err")"
+  fi
+else
+  skip daemon-start "needs endpoint"
+fi
+
+if ok daemon-start; then
+  if wait_for 30 grep -qx 'READY=1' "$notify_log"; then
+    pass ready "READY=1 arrived on NOTIFY_SOCKET ($(grep -c . "$notify_log") datagram(s) so far: $(paste -sd' ' "$notify_log"))"
+  else
+    tail_logs "$daemon_name"
+    fail ready "no READY=1 on NOTIFY_SOCKET within 30 s (got: $(paste -sd' ' "$notify_log"))"
+  fi
+  count_events() { podman logs "$ep_name" 2>/dev/null | grep -cE ' 202( |$)'; }
+  events_at_least() { (( $(count_events) >= $1 )); }
+  if wait_for 40 events_at_least 3; then
+    pass events "$(count_events) events accepted (202) by the endpoint; last: $(podman logs "$ep_name" 2>/dev/null | grep -E ' 202( |$)' | tail -n 1)"
+  else
+    tail_logs "$ep_name" 5; tail_logs "$daemon_name"
+    fail events "fewer than 3 events accepted within 40 s (got $(count_events))"
+  fi
+  # WATCHDOG_INTERVAL=4 s: pings come at half of it while the loops are alive.
+  if wait_for 15 grep -qx 'WATCHDOG=1' "$notify_log"; then
+    pass watchdog "$(grep -cx 'WATCHDOG=1' "$notify_log") WATCHDOG=1 ping(s) forwarded"
+  else
+    fail watchdog "no WATCHDOG=1 within 15 s with WATCHDOG_INTERVAL=4"
+  fi
+  if out=$(podman exec "$daemon_name" node /app/dist/cli/main.js health 2>&1); then
+    pass health "the HealthCmd (dht-telemetry health) exits 0"
+  else
+    fail health "dht-telemetry health exited $? in the container: $(echo "$out" | tail -n 1)"
+  fi
+  t=$(now)
+  podman stop --time 15 "$daemon_name" >/dev/null 2>&1
+  code=$(podman inspect --format '{{.State.ExitCode}}' "$daemon_name" 2>/dev/null)
+  if [[ $code == 0 ]]; then
+    pass sigterm "exit 0 $(since "$t") after SIGTERM (podman stop --time 15)"
+  else
+    tail_logs "$daemon_name"
+    fail sigterm "exit code $code after SIGTERM ($(since "$t"); 137 means it was killed at the stop timeout)"
+  fi
+else
+  for step in ready events watchdog health sigterm; do skip "$step" "needs daemon-start"; done
+fi
+
+if ok build; then
+  code=$(podman run --name "$daemon_name-badconf" "${run_opts[@]}" --network none \
+    -e ENDPOINT=http://127.0.0.1:1 -e APP_ID=smoke -e DEVICE_ID=pi -e DEVICE_PASSWORD=x \
+    -e SENSOR_TYPE=DHT99 "$image" run >"$work/badconf.log" 2>&1; echo $?)
+  if [[ $code == 78 ]]; then
+    pass bad-config "exit 78 (RestartPreventExitStatus) on SENSOR_TYPE=DHT99: $(grep -m1 SENSOR_TYPE "$work/badconf.log" | cut -c1-160)"
+  else
+    fail bad-config "exit $code on SENSOR_TYPE=DHT99, expected 78: $(tail -n 1 "$work/badconf.log")"
+  fi
+else
+  skip bad-config "needs build"
+fi
+
+echo "smoke: $passed passed, $failed failed, $skipped skipped"
+if (( failed > 0 )) || { [[ ${SMOKE_STRICT:-0} == 1 ]] && (( skipped > 0 )); }; then exit 1; fi
+exit 0
