@@ -6,7 +6,7 @@ import type { DaemonConfig } from '../config/config.js';
 import { parseCliArgs, UsageError, type ParsedArgs } from './args.js';
 import { helpText } from './help.js';
 import { runCommand } from './run-command.js';
-import { endpointCommand, type EndpointArgs } from './endpoint-command.js';
+import { endpointCommand } from './endpoint-command.js';
 import { demoCommand } from './demo-command.js';
 import { checkCommand } from './check-command.js';
 import { readCommand } from './read-command.js';
@@ -41,7 +41,7 @@ export async function main(argv: readonly string[], env: RawConfig, io: Io = pro
       case 'run':
         return await runCommand(loadConfig(raw, { requireEndpoint: true }) as DaemonConfig);
       case 'endpoint':
-        return await endpointCommand(args.local as EndpointArgs, io.stdout);
+        return await endpointCommand(args.local, io.stdout);
       case 'demo':
         return await demoCommand(raw, io.stdout);
       case 'check':

@@ -39,7 +39,7 @@ export function loadConfig(raw: RawConfig, options: LoadOptions): Config {
   const sensors = field('SENSORS', (v) => (v.trim() ? parseSensorList(v) : null), null) ?? [
     {
       name: 'default',
-      model: field('SENSOR_TYPE', (v) => p.parseChoice(v, SENSOR_MODELS), 'DHT22' as SensorModel),
+      model: field('SENSOR_TYPE', (v) => p.parseChoice(v, SENSOR_MODELS), 'DHT22'),
       pin: field('SENSOR_PIN', p.parsePin, 4),
       powerPin: optional('SENSOR_POWER_PIN', p.parsePin),
     },

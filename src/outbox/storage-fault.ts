@@ -12,7 +12,7 @@ const FULL = new Set(['SQLITE_FULL', 'ENOSPC', 'EDQUOT']);
 
 export function errorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
-  const code = (err as { code: unknown }).code;
+  const code = err.code;
   return typeof code === 'string' ? code : undefined;
 }
 
