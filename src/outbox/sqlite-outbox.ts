@@ -31,10 +31,11 @@
 //   for ~hundreds of readings; going lower costs more, higher saves little. The WAL file is
 //   reused from its start after a checkpoint (no truncate/regrow churn); journal_size_limit
 //   caps it at 4 MiB after a burst.
-// Measured on ext4 (/proc/self/io write_bytes, 366-byte events, acks in batches of 10):
-// ~7.5 KiB per delivered reading. The floor is set by the filesystem: every fsynced commit
-// dirties at least one 4 KiB page, and a reading costs two commits (its append and its share
-// of an ack), so <= 4 KiB per reading needs fewer commits, not smaller pages.
+// Measured on ext4 (/proc/self/io write_bytes, 366-byte events, append + take + ack):
+// ~10 KiB per delivered reading with one ack per reading, ~7.2 KiB with acks of 10, ~6.7 KiB
+// with acks of 50. The floor is the filesystem's: every fsynced commit dirties at least one
+// 4 KiB page, and each append is its own commit, so <= 4 KiB per reading needs fewer commits
+// (e.g. deletes deferred into the next append's transaction), not smaller pages.
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../clock/clock.js';
 import { TelemetryError } from '../errors.js';

@@ -41,7 +41,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/dht-smoke.XXXXXX")
 listener_pid=
 cleanup() {
   [[ -n $listener_pid ]] && kill "$listener_pid" 2>/dev/null
-  podman rm --force --ignore --time 0 "$daemon_name" "$ep_name" "$daemon_name-badconf" >/dev/null 2>&1
+  # --volumes: the image declares a VOLUME, so each container also has an anonymous one.
+  podman rm --force --ignore --volumes --time 0 "$daemon_name" "$ep_name" "$daemon_name-badconf" >/dev/null 2>&1
   podman volume rm --force "$volume" >/dev/null 2>&1
   podman rmi --force "$image" >/dev/null 2>&1
   # Intermediate images of the build inherit the base image's label: remove the untagged ones.
@@ -174,15 +175,15 @@ while True:
   wait_for 5 test -S "$work/notify.sock" || true
   status_port=$(free_port)
   t=$(now)
-  # `podman run -d --sdnotify=container` returns once the container has sent READY=1, as
-  # `Type=notify` units rely on; bound it so a daemon that never gets ready fails the step.
+  # Podman 4.3's `run -d --sdnotify=container` returns at once and forwards READY=1 and
+  # WATCHDOG=1 from the container to NOTIFY_SOCKET later; bounded in case a Podman waits.
   if NOTIFY_SOCKET=$work/notify.sock timeout 90 podman run -d --name "$daemon_name" "${run_opts[@]}" \
       --network host --sdnotify=container -v "$volume:/var/lib/dht-telemetry" \
       -e ENDPOINT="http://127.0.0.1:$ep_port" -e APP_ID=smoke -e DEVICE_ID=pi -e DEVICE_PASSWORD=smoke-secret \
       -e GEOLOCATION='{"lat": "44.8166", "lon": "20.4721"}' -e SENSOR_TYPE=sim -e INTERVAL=1s \
       -e STATUS_LISTEN="127.0.0.1:$status_port" -e WATCHDOG_INTERVAL=4 -e LOG_LEVEL=info \
       "$image" run >/dev/null 2>"$work/run.err"; then
-    pass daemon-start "podman run --sdnotify=container returned after $(since "$t")"
+    pass daemon-start "podman run -d --sdnotify=container returned after $(since "$t")"
   else
     tail -n 3 "$work/run.err" >&2; tail_logs "$daemon_name"
     fail daemon-start "podman run failed or timed out after $(since "$t"): $(tail -n 1 "$work/run.err")"
@@ -231,7 +232,7 @@ else
 fi
 
 if ok build; then
-  code=$(podman run --name "$daemon_name-badconf" "${run_opts[@]}" --network none \
+  code=$(podman run --rm --name "$daemon_name-badconf" "${run_opts[@]}" --network none \
     -e ENDPOINT=http://127.0.0.1:1 -e APP_ID=smoke -e DEVICE_ID=pi -e DEVICE_PASSWORD=x \
     -e SENSOR_TYPE=DHT99 "$image" run >"$work/badconf.log" 2>&1; echo $?)
   if [[ $code == 78 ]]; then

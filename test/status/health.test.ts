@@ -88,6 +88,7 @@ const cases: Case[] = [
     rules: { staleMinMs: MIN },
     status: 'failing',
     http: 503,
+    reason: /for over 90 s/,
   },
 ];
 
