@@ -17,6 +17,11 @@ import { HttpSender, type Sender } from './sender/http-sender.js';
 import { CommandHandler } from './commands/command-handler.js';
 import { createSensor } from './sensor/create-sensor.js';
 import type { Sensor } from './sensor/sensor.js';
+import type { PowerProbe } from './sensor/simulated-sensor.js';
+import { claimActuators, type Actuators } from './gpio/actuators.js';
+import type { Gpio } from './gpio/gpio.js';
+import { OnoffGpio } from './gpio/onoff-gpio.js';
+import { powerOnLevel } from './gpio/power-switch.js';
 import type { DaemonSnapshot } from './status/snapshot.js';
 import { NullNotifier, type Notifier } from './systemd/notifier.js';
 import { Readiness } from './systemd/readiness.js';
@@ -30,6 +35,8 @@ export interface DaemonDeps {
   notifier?: Notifier;
   /** Replaces the sensor backends (tests). */
   sensors?: Sensor[];
+  /** GPIO for power pins and the LED; default onoff, loaded only when a pin is configured. */
+  gpio?: Gpio | null;
   outbox?: Outbox;
 }
 
@@ -42,8 +49,12 @@ export class Daemon {
   private readonly outbox: Outbox;
   private readonly sender: Sender;
   private readonly forwarder: Forwarder;
-  private readonly samplers: Sampler[];
-  private readonly sensors: Sensor[];
+  private samplers: Sampler[] = [];
+  private sensors: Sensor[] = [];
+  private actuators: Actuators | null = null;
+  private readonly gpio: Gpio | null;
+  private readonly sensorOverride: Sensor[] | undefined;
+  private readonly firstReading: () => void;
   private readonly readiness: Readiness;
   private readonly watchdog: Watchdog | null;
   private readonly eventContext: EventContext;
@@ -72,7 +83,7 @@ export class Daemon {
     };
     this.readiness = new Readiness({ notifier: this.notifier, timeoutMs: config.startTimeoutMs, clock: this.clock, logger: this.logger });
     const outboxOpen = this.readiness.require('outbox');
-    const firstReading = this.readiness.require('first-reading');
+    this.firstReading = this.readiness.require('first-reading');
     this.watchdog = config.watchdogMs ? new Watchdog({ notifier: this.notifier, intervalMs: config.watchdogMs, clock: this.clock, logger: this.logger }) : null;
 
     this.outbox = deps.outbox ?? openOutbox({ dataDir: delivery.dataDir, maxBytes: delivery.outboxMaxBytes, logger: this.logger, counters: this.counters, clock: this.clock });
@@ -90,26 +101,14 @@ export class Daemon {
       retryMaxMs: delivery.retryMaxMs,
       drainJitterMs: delivery.drainJitterMs,
       onCommand: (c) => this.commands.handle(c),
+      onDelivered: () => this.actuators?.led?.delivered(),
+      onFailed: () => this.actuators?.led?.error(),
       ...(deliveryBeat ? { onAlive: () => deliveryBeat.beat() } : {}),
     });
 
-    this.sensors = deps.sensors ?? config.sensors.map((s) => createSensor(s, config.sampling, this.clock));
-    this.samplers = this.sensors.map((sensor) => {
-      const beat = this.watchdog?.register(`sampler:${sensor.name}`, config.sampling.intervalMs * 2 + 60_000);
-      return new Sampler({
-        sensor,
-        config: config.sampling,
-        clock: this.clock,
-        logger: this.logger.child({ sensor: sensor.name }),
-        counters: this.counters,
-        onReading: (reading) => {
-          this.enqueue(reading);
-          firstReading();
-        },
-        ...(beat ? { onAlive: () => beat.beat() } : {}),
-      });
-    });
-    this.commands = new CommandHandler({ samplers: this.samplers, led: null }, this.logger, this.counters);
+    this.sensorOverride = deps.sensors;
+    this.gpio = deps.gpio !== undefined ? deps.gpio : needsGpio(config) ? new OnoffGpio() : null;
+    this.commands = new CommandHandler({ samplers: () => this.samplers, led: () => this.actuators?.led ?? null }, this.logger, this.counters);
   }
 
   /** Starts every stage; resolves once READY=1 went out (or rejects at the start timeout). */
@@ -121,6 +120,9 @@ export class Daemon {
     );
     if (endpoint.tlsInsecure) this.logger.warn('TLS_INSECURE is on: the endpoint certificate is NOT checked. Development only.');
     this.forwarder.start(this.delivering.signal);
+    this.actuators = await claimActuators(this.config, this.gpio, this.clock, this.logger);
+    this.sensors = this.sensorOverride ?? this.config.sensors.map((s) => createSensor(s, this.config.sampling, this.clock, this.powerProbe(s.name)));
+    this.samplers = this.sensors.map((sensor) => this.createSampler(sensor));
     for (const sampler of this.samplers) sampler.start(this.sampling.signal);
     this.watchdog?.start(this.delivering.signal);
     await this.readiness.whenReady();
@@ -140,6 +142,7 @@ export class Daemon {
     await guard(this.logger, 'forwarder', () => this.forwarder.stop(stopTimeoutMs));
     await guard(this.logger, 'watchdog', async () => this.watchdog?.stop());
     await guard(this.logger, 'sensors', () => Promise.all(this.sensors.map((s) => s.close())));
+    await guard(this.logger, 'gpio', async () => this.actuators?.release());
     await guard(this.logger, 'sender', () => this.sender.close());
     const left = this.outbox.stats();
     await guard(this.logger, 'outbox', async () => this.outbox.close());
@@ -172,6 +175,32 @@ export class Daemon {
     };
   }
 
+  private createSampler(sensor: Sensor): Sampler {
+    const beat = this.watchdog?.register(`sampler:${sensor.name}`, this.config.sampling.intervalMs * 2 + 60_000);
+    const power = this.actuators?.power.get(sensor.name)?.switch ?? null;
+    return new Sampler({
+      sensor,
+      config: this.config.sampling,
+      clock: this.clock,
+      logger: this.logger.child({ sensor: sensor.name }),
+      counters: this.counters,
+      power,
+      onReading: (reading) => {
+        this.enqueue(reading);
+        this.firstReading();
+      },
+      ...(beat ? { onAlive: () => beat.beat() } : {}),
+    });
+  }
+
+  /** A simulated sensor follows its power pin's real value, as a DHT fed from a GPIO does. */
+  private powerProbe(name: string): PowerProbe | undefined {
+    const power = this.actuators?.power.get(name);
+    if (!power) return undefined;
+    const on = powerOnLevel();
+    return async () => (await power.pin.read()) === on;
+  }
+
   private enqueue(reading: Reading): void {
     const message = encodeEvent(buildEvent(reading, this.eventContext), this.config.endpoint.contentMode);
     const { dropped } = this.outbox.append({ id: reading.id, time: reading.time, payload: JSON.stringify(message) });
@@ -181,6 +210,10 @@ export class Daemon {
     this.forwarder.notify();
     for (const listener of this.readingListeners) listener(reading);
   }
+}
+
+function needsGpio(config: DaemonConfig): boolean {
+  return config.ledPin !== null || config.sensors.some((s) => s.powerPin !== null);
 }
 
 async function guard(logger: Logger, stage: string, fn: () => Promise<unknown>): Promise<void> {

@@ -15,8 +15,8 @@ export type LedMode = (typeof LED_MODES)[number];
 
 /** What commands act on: the samplers (src/sampler/sampler.ts) and the LED. */
 export interface CommandTargets {
-  samplers: ReadonlyArray<{ readonly name: string; setInterval(ms: number): number; readNow(): void; requestPowerCycle(): boolean }>;
-  led: { set(mode: LedMode): void } | null;
+  samplers: () => ReadonlyArray<{ readonly name: string; setInterval(ms: number): number; readNow(): void; requestPowerCycle(): boolean }>;
+  led: () => { set(mode: LedMode): void } | null;
 }
 
 export type CommandResult = 'ok' | 'invalid' | 'unsupported' | 'unknown';
@@ -48,26 +48,27 @@ export class CommandHandler {
     switch (name) {
       case 'set-interval': {
         const ms = parseDuration(payload.replace(/^"|"$/g, ''));
-        if (this.targets.samplers.length === 0) return ['unsupported', 'no sensors'];
-        const applied = this.targets.samplers.map((s) => s.setInterval(ms));
+        if (this.targets.samplers().length === 0) return ['unsupported', 'no sensors'];
+        const applied = this.targets.samplers().map((s) => s.setInterval(ms));
         return ['ok', `interval now ${applied.map((a) => `${a / 1000}s`).join(', ')}`];
       }
       case 'read-now': {
-        const samplers = this.select(this.targets.samplers, payload);
+        const samplers = this.select(this.targets.samplers(), payload);
         if (samplers.length === 0) return ['invalid', `no sensor named "${payload}"`];
         samplers.forEach((s) => s.readNow());
         return ['ok', `reading ${samplers.map((s) => s.name).join(', ')}`];
       }
       case 'power-cycle': {
-        const cycled = this.select(this.targets.samplers, payload).filter((s) => s.requestPowerCycle());
+        const cycled = this.select(this.targets.samplers(), payload).filter((s) => s.requestPowerCycle());
         if (cycled.length === 0) return ['unsupported', payload ? `sensor "${payload}" has no power pin` : 'no sensor has a power pin (SENSOR_POWER_PIN)'];
         return ['ok', `power-cycling ${cycled.map((s) => s.name).join(', ')}`];
       }
       case 'led': {
-        if (!this.targets.led) return ['unsupported', 'no LED configured (LED_PIN)'];
+        const led = this.targets.led();
+        if (!led) return ['unsupported', 'no LED configured (LED_PIN)'];
         const mode = payload.toLowerCase() as LedMode;
         if (!LED_MODES.includes(mode)) return ['invalid', `expected one of ${LED_MODES.join(', ')}`];
-        this.targets.led.set(mode);
+        led.set(mode);
         return ['ok', `led ${mode}`];
       }
       default:

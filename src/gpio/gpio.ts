@@ -41,7 +41,7 @@ export function gpioUnavailable(reason: GpioUnavailableReason, detail?: string, 
     permission:
       '/sys/class/gpio is not writable by this user: run as root or give the gpio group ' +
       `write access (udev rule) ${WITHOUT_PINS}`,
-    'no-onoff': `the optional package onoff is not installed: install it ${WITHOUT_PINS}`,
+    'no-onoff': `the optional package onoff cannot be loaded: install it (with its native epoll addon) ${WITHOUT_PINS}`,
     'no-chip': `no Raspberry Pi GPIO controller among the kernel's GPIO chips: use a Raspberry Pi ${WITHOUT_PINS}`,
   };
   const message = detail ? `${messages[reason]} (${detail})` : messages[reason];

@@ -63,7 +63,6 @@ export class MemoryOutbox implements Outbox {
       payload: record.payload,
       attempts: 0,
     });
-    this.counters?.inc('events_queued_total');
     const victims = this.queue.victimsToFit(this.maxBytes);
     this.queue.remove(victims.map((v) => v.seq));
     if (victims.length > 0) {

@@ -202,7 +202,6 @@ export class SqliteOutbox implements Outbox {
       this.queue.remove([item.seq]);
       throw err;
     }
-    this.counters?.inc('events_queued_total');
     return { dropped: this.dropped(victims) };
   }
 

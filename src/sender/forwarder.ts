@@ -27,6 +27,8 @@ export interface ForwarderOptions {
   random?: () => number;
   onDelivered?: (entry: OutboxEntry, result: Extract<SendResult, { outcome: 'delivered' }>) => void;
   onCommand?: (command: Command) => void;
+  /** A send failed (will be retried or was refused). */
+  onFailed?: () => void;
   /** Called whenever the loop makes progress or waits on purpose (the watchdog's heartbeat). */
   onAlive?: () => void;
 }
@@ -147,6 +149,7 @@ export class Forwarder {
   }
 
   private fail(reason: string, delayMs: number): void {
+    this.o.onFailed?.();
     this.state.consecutiveFailures++;
     this.state.lastError = reason;
     this.state.pausedUntil = Math.max(this.state.pausedUntil, this.o.clock.now() + delayMs);

@@ -112,13 +112,13 @@ export function evaluateHealth(s: DaemonSnapshot, rules?: Partial<HealthRules>):
     else if (!x.stale && x.failedCycles >= r.sensorFailedCycles) flag('degraded', `sensor ${x.name}: ${x.failedCycles} failed cycles in a row${x.lastError ? ` (${x.lastError})` : ''}`);
   }
 
-  if (s.outbox.storage === 'memory') flag('failing', `outbox fell back to memory: ${s.outbox.depth} queued events would be lost on power loss`);
+  if (s.outbox.storage === 'memory') flag('failing', `outbox fell back to memory: ${plural(s.outbox.depth, 'queued event')} would be lost on power loss`);
 
   const delivery = deliveryHealth(s);
   if (delivery.credentialsRefused) {
-    flag('degraded', `endpoint refused the credentials (${delivery.lastError}): check APP_ID, DEVICE_ID and DEVICE_PASSWORD; ${s.outbox.depth} events kept in the outbox`);
+    flag('degraded', `endpoint refused the credentials (${delivery.lastError}): check APP_ID, DEVICE_ID and DEVICE_PASSWORD; ${plural(s.outbox.depth, 'event')} kept in the outbox`);
   } else if (delivery.consecutiveFailures >= r.deliveryFailures) {
-    flag('degraded', `deliveries failing: ${delivery.consecutiveFailures} in a row (${delivery.lastError ?? 'unknown error'}); ${s.outbox.depth} events kept in the outbox`);
+    flag('degraded', `deliveries failing: ${delivery.consecutiveFailures} in a row (${delivery.lastError ?? 'unknown error'}); ${plural(s.outbox.depth, 'event')} kept in the outbox`);
   }
 
   // TS narrows `status` to 'ok' here: it cannot see the assignments inside `flag`.
@@ -208,6 +208,10 @@ function withoutCredentials(endpoint: string): string {
   } catch {
     return endpoint.replace(/\/\/[^/@]*@/, '//').replace(/[?#].*$/, '');
   }
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function seconds(ms: number): number {

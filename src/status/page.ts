@@ -16,11 +16,12 @@ const STYLE = `
 body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
 -webkit-text-size-adjust:100%}
 .wrap{max-width:960px;margin:0 auto;padding:16px 14px 28px}
-header{display:flex;gap:12px;align-items:flex-start;justify-content:space-between;margin-bottom:14px}
+header{display:grid;grid-template-columns:1fr auto;gap:2px 12px;align-items:start;margin-bottom:14px}
+.subs{grid-column:1/-1}
 .eyebrow{font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:var(--muted);font-weight:600}
 h1{font-size:22px;line-height:1.2;margin:2px 0 4px;word-break:break-word}
 h2{font-size:13px;margin:0;color:var(--muted);text-transform:uppercase;letter-spacing:.06em;font-weight:600}
-.sub{color:var(--muted);font-size:13px;word-break:break-all}
+.sub{color:var(--muted);font-size:13px;overflow-wrap:anywhere}
 .sub a{color:inherit}
 .badge{flex:none;display:inline-flex;align-items:center;gap:7px;padding:6px 12px;border-radius:999px;font-weight:650;
 font-size:14px;background:var(--card);border:1px solid var(--line);white-space:nowrap}
@@ -49,6 +50,8 @@ dl.stats div{min-width:0}
 dt{font-size:12px;color:var(--muted)}
 dd{margin:1px 0 0;font-size:17px;font-weight:600;font-variant-numeric:tabular-nums;word-break:break-word}
 dd.warn{color:var(--warn)}dd.bad{color:var(--bad)}
+dd.text{font-size:14px;font-weight:500}
+dl.stats div.wide{grid-column:1/-1}
 .legend{display:flex;gap:12px;flex-wrap:wrap;font-size:13px;color:var(--muted)}
 .legend span::before{content:"";display:inline-block;width:10px;height:3px;border-radius:2px;background:currentColor;margin-right:5px;vertical-align:middle}
 .chart{margin-top:12px}
@@ -71,6 +74,7 @@ const SCRIPT = `
   var STATUS_EVERY_MS = 5000;
   var HISTORY_EVERY_MS = 15000;
   var GAP_MS = 15 * 60 * 1000;
+  var NB = '\u00a0';
   var COLORS = ['#e8590c', '#1c7ed6', '#2f9e44', '#ae3ec9', '#f59f00', '#0c8599'];
   var METRICS = [
     { id: 'chart-temp', key: 1, title: 'Temperature', unit: ' \\u00b0C', minSpan: 2 },
@@ -98,19 +102,19 @@ const SCRIPT = `
   function ago(s) {
     if (s === null || s === undefined) return 'never';
     if (s < 2) return 'just now';
-    if (s < 90) return Math.round(s) + ' s ago';
-    if (s < 5400) return Math.round(s / 60) + ' min ago';
+    if (s < 90) return Math.round(s) + NB + 's ago';
+    if (s < 5400) return Math.round(s / 60) + NB + 'min ago';
     if (s < 172800) {
       var h = Math.floor(s / 3600), m = Math.round((s % 3600) / 60);
-      return h + ' h' + (m ? ' ' + m + ' min' : '') + ' ago';
+      return h + NB + 'h' + (m ? NB + m + NB + 'min' : '') + ' ago';
     }
-    return Math.round(s / 86400) + ' days ago';
+    return Math.round(s / 86400) + NB + 'days ago';
   }
   function span(s) {
-    if (s < 90) return Math.round(s) + ' s';
-    if (s < 5400) return Math.round(s / 60) + ' min';
-    if (s < 172800) return Math.floor(s / 3600) + ' h ' + Math.round((s % 3600) / 60) + ' min';
-    return Math.floor(s / 86400) + ' d ' + Math.round((s % 86400) / 3600) + ' h';
+    if (s < 90) return Math.round(s) + NB + 's';
+    if (s < 5400) return Math.round(s / 60) + NB + 'min';
+    if (s < 172800) return Math.floor(s / 3600) + NB + 'h' + NB + Math.round((s % 3600) / 60) + NB + 'min';
+    return Math.floor(s / 86400) + NB + 'd' + NB + Math.round((s % 86400) / 3600) + NB + 'h';
   }
   function kib(n) { return n < 1024 ? n + ' B' : n < 1048576 ? (n / 1024).toFixed(1) + ' KiB' : (n / 1048576).toFixed(1) + ' MiB'; }
   function hhmm(t) {
@@ -122,7 +126,7 @@ const SCRIPT = `
   function renderStatus(st) {
     var dev = st.device;
     byId('device').textContent = dev.deviceId + ' @ ' + dev.appId;
-    byId('endpoint').textContent = dev.endpoint + '  \\u00b7  channel ' + dev.channel;
+    byId('endpoint').textContent = dev.endpoint + '  \\u00b7  channel' + NB + dev.channel;
     var loc = byId('location');
     clear(loc);
     if (dev.geolocation) {
@@ -179,7 +183,7 @@ const SCRIPT = `
     var dl = byId('delivery');
     clear(dl);
     function stat(label, value, tone) {
-      var box = el('div');
+      var box = el('div', /text/.test(tone || '') ? 'wide' : '');
       box.appendChild(el('dt', '', label));
       box.appendChild(el('dd', tone || '', value));
       dl.appendChild(box);
@@ -188,7 +192,7 @@ const SCRIPT = `
     stat('Queued', o.depth + (o.depth === 1 ? ' event' : ' events') + ' \\u00b7 ' + kib(o.bytes), o.depth > 50 ? 'warn' : '');
     stat('Outbox', o.storage === 'disk' ? 'on disk' : 'in memory!', o.storage === 'disk' ? '' : 'bad');
     stat('Failures in a row', String(d.consecutiveFailures), d.consecutiveFailures > 0 ? (d.credentialsRefused ? 'bad' : 'warn') : '');
-    if (d.lastError) stat('Last error', d.lastError + (d.pausedForS > 0 ? ' (retry in ' + span(d.pausedForS) + ')' : ''), 'warn');
+    if (d.lastError) stat('Last error', d.lastError + (d.pausedForS > 0 ? ' (retry in ' + span(d.pausedForS) + ')' : ''), 'warn text');
     stat('Sent', String(st.counters.events_sent_total || 0));
     if (o.deadLettered > 0) stat('Refused for good', String(o.deadLettered), 'warn');
     if (o.dropped > 0) stat('Dropped (outbox full)', String(o.dropped), 'bad');
@@ -344,13 +348,15 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <body>
 <div class="wrap">
 <header>
-  <div>
+  <div class="title">
     <div class="eyebrow">dht-telemetry</div>
     <h1 id="device">Loading&hellip;</h1>
+  </div>
+  <div id="badge" class="badge" data-status="unknown">&hellip;</div>
+  <div class="subs">
     <div class="sub" id="endpoint"></div>
     <div class="sub" id="location"></div>
   </div>
-  <div id="badge" class="badge" data-status="unknown">&hellip;</div>
 </header>
 <div id="offline" class="banner" hidden>The status server does not answer. Retrying&hellip;</div>
 <ul id="reasons" class="reasons" hidden></ul>

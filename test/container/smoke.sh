@@ -38,12 +38,14 @@ since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }'
 mb() { echo "$(( $1 / 1000000 )) MB"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dht-smoke.XXXXXX")
-listener_pid=
+unit_name="dht-smoke-unit-$id"
+listener_pids=()
 cleanup() {
-  [[ -n $listener_pid ]] && kill "$listener_pid" 2>/dev/null
+  (( ${#listener_pids[@]} > 0 )) && kill "${listener_pids[@]}" 2>/dev/null
   # --volumes: the image declares a VOLUME, so each container also has an anonymous one.
-  podman rm --force --ignore --volumes --time 0 "$daemon_name" "$ep_name" "$daemon_name-badconf" >/dev/null 2>&1
-  podman volume rm --force "$volume" >/dev/null 2>&1
+  podman rm --force --ignore --volumes --time 0 "$daemon_name" "$ep_name" "$daemon_name-badconf" "$unit_name" >/dev/null 2>&1
+  podman volume rm --force "$volume" "$unit_name" >/dev/null 2>&1
+  podman secret rm "$unit_name" >/dev/null 2>&1
   podman rmi --force "$image" >/dev/null 2>&1
   # Intermediate images of the build inherit the base image's label: remove the untagged ones.
   podman image prune --force --filter label=dht.test.base-key >/dev/null 2>&1
@@ -62,6 +64,18 @@ wait_for() {
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# start_listener SOCKET LOG: a stand-in for systemd's NOTIFY_SOCKET, one line per datagram.
+start_listener() {
+  python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    print(s.recv(4096).decode(errors="replace").replace("\n", "|"), flush=True)
+' "$1" >"$2" 2>&1 &
+  listener_pids+=($!)
+  wait_for 5 test -S "$1"
+}
 tail_logs() { podman logs "$1" 2>&1 | tail -n "${2:-15}" | sed 's/^/    | /' >&2; }
 
 # --- prerequisites -----------------------------------------------------------------------------
@@ -163,16 +177,7 @@ fi
 
 notify_log=$work/notify.log
 if ok endpoint; then
-  # The NOTIFY_SOCKET listener stands in for systemd: one line per datagram.
-  python3 -u -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-while True:
-    print(s.recv(4096).decode(errors="replace").replace("\n", "|"), flush=True)
-' "$work/notify.sock" >"$notify_log" 2>&1 &
-  listener_pid=$!
-  wait_for 5 test -S "$work/notify.sock" || true
+  start_listener "$work/notify.sock" "$notify_log"
   status_port=$(free_port)
   t=$(now)
   # Podman 4.3's `run -d --sdnotify=container` returns at once and forwards READY=1 and
@@ -229,6 +234,76 @@ if ok daemon-start; then
   fi
 else
   for step in ready events watchdog health sigterm; do skip "$step" "needs daemon-start"; done
+fi
+
+# --- the plain unit's own podman command lines (systemd/dht-telemetry.service) --------------------
+# systemd itself does not run here (no systemd as PID 1), so its ExecStart/ExecStop/ExecStopPost
+# are run as systemd would start them, after %-specifier and ${VAR} expansion, with the names
+# made unique, the test's endpoint, and this machine's run options.
+unit_file=$repo/systemd/dht-telemetry.service
+unit_args() { # unit_args KEY: the unit's KEY= command, expanded, as NUL-separated words
+  python3 - "$unit_file" "$1" "$work" "$image" "$unit_name" "$work/unit.env" <<'PY'
+import re, shlex, sys, os
+path, key, work, image, name, env_file = sys.argv[1:]
+text = re.sub(r"\\\n", " ", open(path).read())
+env = dict(m.groups() for m in re.finditer(r"^Environment=([A-Z_]+)=(.*)$", text, re.M))
+line = re.search(rf"^{key}=(.*)$", text, re.M).group(1)
+line = line.replace("%t", work).replace("%n", "dht-telemetry.service")
+line = re.sub(r"\$\{([A-Z_]+)\}", lambda m: image if m.group(1) == "DHT_TELEMETRY_IMAGE" else env[m.group(1)], line)
+out = []
+for word in shlex.split(line):
+    word = word.replace("--name=dht-telemetry", f"--name={name}")
+    word = re.sub(r"^--env-file=.*", f"--env-file={env_file}", word)
+    word = word.replace("--secret=dht-telemetry-password,", f"--secret={name},")
+    word = word.replace("--volume=dht-telemetry-data:", f"--volume={name}:")
+    if word.startswith("--device=") and not os.path.exists(word.split("=", 1)[1].split(":")[0]):
+        continue
+    out.append(word)
+sys.stdout.write("\0".join(out))
+PY
+}
+if ok events; then
+  t=$(now)
+  printf '%s\n' "ENDPOINT=http://127.0.0.1:$ep_port" APP_ID=smoke DEVICE_ID=unit SENSOR_TYPE=sim INTERVAL=1s \
+    "STATUS_LISTEN=127.0.0.1:$(free_port)" >"$work/unit.env"
+  printf 'smoke-secret' | podman secret create "$unit_name" - >/dev/null
+  start_listener "$work/unit-notify.sock" "$work/unit-notify.log"
+  mapfile -d '' start_cmd < <(unit_args ExecStart)
+  # After `podman run`: this machine's run options and the host network (to reach the endpoint).
+  start_cmd=("${start_cmd[@]:0:2}" "${run_opts[@]}" --network=host "${start_cmd[@]:2}")
+  if ! NOTIFY_SOCKET=$work/unit-notify.sock timeout 90 "${start_cmd[@]}" >/dev/null 2>"$work/unit.err"; then
+    fail unit-start "the unit's ExecStart failed: $(tail -n 1 "$work/unit.err")"
+  elif ! wait_for 30 grep -qx 'READY=1' "$work/unit-notify.log"; then
+    tail_logs "$unit_name"
+    fail unit-start "the unit's ExecStart ran, but no READY=1 within 30 s"
+  else
+    pass unit-start "systemd/dht-telemetry.service's ExecStart: READY=1 after $(since "$t") ($(paste -sd' ' "$work/unit-notify.log"))"
+  fi
+  if ok unit-start; then
+    if out=$(podman healthcheck run "$unit_name" 2>&1); then
+      pass unit-health "podman healthcheck run (the unit's --health-cmd): ${out:-healthy}"
+    else
+      fail unit-health "podman healthcheck run (the unit's --health-cmd): ${out:-unhealthy}"
+    fi
+    t=$(now)
+    mapfile -d '' stop_cmd < <(unit_args ExecStop)
+    mapfile -d '' stop_post_cmd < <(unit_args ExecStopPost)
+    "${stop_cmd[@]}" >/dev/null 2>&1
+    code=$(podman inspect --format '{{.State.ExitCode}}' "$unit_name" 2>/dev/null || echo removed)
+    "${stop_post_cmd[@]}" >/dev/null 2>&1
+    if podman container exists "$unit_name"; then
+      fail unit-stop "the container is still there after ExecStop and ExecStopPost"
+    elif [[ $code != 0 && $code != removed ]]; then
+      fail unit-stop "exit code $code after ExecStop"
+    else
+      pass unit-stop "ExecStop and ExecStopPost stopped and removed it in $(since "$t") (exit ${code/removed/0, --rm})"
+    fi
+  else
+    skip unit-health "needs unit-start"
+    skip unit-stop "needs unit-start"
+  fi
+else
+  for step in unit-start unit-health unit-stop; do skip "$step" "needs events"; done
 fi
 
 if ok build; then

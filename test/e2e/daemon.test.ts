@@ -99,4 +99,24 @@ describe('daemon end to end', () => {
     for (const id of refused) expect(accepted).not.toContain(id);
     expect(daemon.logs().filter((l) => l.msg.includes('dead-letter'))).toHaveLength(2);
   });
+
+  it('a flaky simulated sensor (spikes, implausible values, checksum bursts, timeouts) delivers no implausible value', async () => {
+    const script = 'ok*4,spike,ok*2,implausible,checksum*3,ok,spike,timeout*2,ok*3,spike,ok*3';
+    const { endpoint, daemon } = await setup({ SIM_SCRIPT: script, INTERVAL: '50ms', MEDIAN_WINDOW: '1' });
+    await endpoint.waitFor((r) => r.filter((e) => e.status === 202).length >= 20, 15_000);
+    await daemon.stop();
+    const temps = endpoint.accepted().map((e) => Number(body(e).temp));
+    const hums = endpoint.accepted().map((e) => Number(body(e).hum));
+    // the simulator drifts by at most 0.1 °C / 0.3 %RH a read; a spike is +25 °C / +40 %RH
+    for (let i = 1; i < temps.length; i++) {
+      expect(Math.abs((temps[i] ?? 0) - (temps[i - 1] ?? 0))).toBeLessThan(1);
+      expect(Math.abs((hums[i] ?? 0) - (hums[i - 1] ?? 0))).toBeLessThan(3);
+    }
+    for (const t of temps) expect(t).toBeLessThan(40);
+    const rejected = daemon.logs().filter((l) => l.msg === 'reading rejected').map((l) => l.reason);
+    expect(rejected.filter((r) => r === 'spike')).toHaveLength(3);
+    expect(rejected.filter((r) => r === 'out_of_range')).toHaveLength(1);
+    expect(rejected.filter((r) => r === 'checksum')).toHaveLength(3);
+    expect(rejected.filter((r) => r === 'timeout')).toHaveLength(2);
+  });
 });

@@ -48,6 +48,11 @@ export const PI5_CHIPS: readonly FakeChip[] = [
   { base: 571, ngpio: 54, label: 'pinctrl-rp1' },
 ];
 
+/** gpioN/value as a process in the namespace sees it (only while the line is exported). */
+export function namespaceValuePath(sysfs: number): string {
+  return `/sys/class/gpio/gpio${sysfs}/value`;
+}
+
 export interface FakeSysfsOptions {
   /** Default PI4_CHIPS. */
   chips?: readonly FakeChip[];
@@ -151,7 +156,7 @@ export class FakeSysfs {
     return path.join(this.dir, 'class', 'gpio');
   }
 
-  /** gpioN/value as the test sees it (inside the namespace: /sys/class/gpio/gpioN/value). */
+  /** gpioN/value as the test sees it; inside the namespace it is namespaceValuePath(sysfs). */
   valuePath(sysfs: number): string {
     return path.join(this.gpioDir, `gpio${sysfs}`, 'value');
   }

@@ -1,0 +1,183 @@
+// Shared pieces of the benchmarks: processes, /proc readings, the endpoint
+// child, temp dirs, statistics. Everything listens on 127.0.0.1 only, every
+// wait is bounded, and every process and temp dir is cleaned up by cleanup().
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const CLI = join(ROOT, 'dist/cli/main.js');
+export const QUICK = process.env.BENCH_QUICK === '1';
+const CLK_TCK = 100; // USER_HZ on Linux
+const PAGE = 4096;
+
+const children = new Set();
+const dirs = new Set();
+
+export function now() {
+  return performance.timeOrigin + performance.now();
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A number from the environment, or the quick / full default. */
+export function knob(name, full, quick = full) {
+  const v = process.env[name];
+  return v !== undefined && v !== '' ? Number(v) : QUICK ? quick : full;
+}
+
+export function tempDir(prefix) {
+  const base = process.env.BENCH_DIR || tmpdir();
+  const path = mkdtempSync(join(base, `dht-bench-${prefix}-`));
+  dirs.add(path);
+  return path;
+}
+
+export function removeDir(path) {
+  rmSync(path, { recursive: true, force: true });
+  dirs.delete(path);
+}
+
+/** The filesystem type of a path (statfs magic), for RESULTS.md. */
+export function fsType(path) {
+  const magic = { 0xef53: 'ext4', 0x01021994: 'tmpfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x794c7630: 'overlayfs' };
+  const t = statfsSync(path).type;
+  return magic[t] ?? `0x${t.toString(16)}`;
+}
+
+export function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+export function cleanup() {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of [...dirs]) removeDir(d);
+}
+
+/** Resolves with the exit code; SIGKILLs after timeoutMs. */
+export function exited(child, timeoutMs = 15_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+export async function stop(child, timeoutMs = 15_000) {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  return exited(child, timeoutMs);
+}
+
+/** RSS in bytes (VmRSS). */
+export function rss(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** user + system CPU in ms. */
+export function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+export function ioBytes(pid) {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const get = (k) => Number(new RegExp(`${k}: (\\d+)`).exec(io)?.[1] ?? NaN);
+  return { write: get('write_bytes'), cancelled: get('cancelled_write_bytes') };
+}
+
+export { PAGE };
+
+/** The project's endpoint in a child process; stats() counts accepted events by id. */
+export async function startEndpointChild(port = 0) {
+  const child = track(fork(join(ROOT, 'bench/endpoint-child.mjs'), [String(port)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+  const replies = [];
+  const waiting = [];
+  child.on('message', (m) => {
+    const w = waiting.findIndex((x) => x.reply === m.reply);
+    if (w >= 0) waiting.splice(w, 1)[0].resolve(m);
+    else replies.push(m);
+  });
+  const ask = (reply, msg) =>
+    new Promise((resolve, reject) => {
+      const i = replies.findIndex((x) => x.reply === reply);
+      if (i >= 0) return resolve(replies.splice(i, 1)[0]);
+      const timer = setTimeout(() => reject(new Error(`endpoint child: no ${reply} within 10 s`)), 10_000);
+      waiting.push({ reply, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      if (msg) child.send(msg);
+    });
+  const ready = await ask('ready');
+  return {
+    url: ready.url,
+    port: ready.port,
+    pid: child.pid,
+    stats: () => ask('stats', { cmd: 'stats' }),
+    reset: () => ask('reset', { cmd: 'reset' }),
+    close: async () => {
+      if (child.connected) child.send({ cmd: 'close' });
+      await exited(child, 5000);
+    },
+  };
+}
+
+/** The seed's variables aimed at the endpoint (test/helpers/daemon-process.ts seedEnv). */
+export function daemonEnv(endpointUrl, dataDir, extra = {}) {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ENDPOINT: `${endpointUrl}/v1/foo`,
+    APP_ID: 'dejanb',
+    DEVICE_ID: 'pi',
+    DEVICE_PASSWORD: 'foobar',
+    GEOLOCATION: '{"lat": "44.8166", "lon": "20.4721"}',
+    SENSOR_TYPE: 'sim',
+    INTERVAL: '2s',
+    DATA_DIR: dataDir,
+    STATUS_LISTEN: '',
+    DRAIN_JITTER: '0',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+export function spawnDaemon(env, nodeArgs = []) {
+  const child = track(spawn(process.execPath, [...nodeArgs, CLI, 'run'], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  child.output = '';
+  child.stdout.on('data', (d) => (child.output += d));
+  child.stderr.on('data', (d) => (child.output += d));
+  return child;
+}
+
+/** Polls until predicate() is truthy; throws after timeoutMs. */
+export async function until(predicate, timeoutMs, what, pollMs = 50) {
+  const deadline = now() + timeoutMs;
+  for (;;) {
+    const v = await predicate();
+    if (v) return v;
+    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(pollMs);
+  }
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * One scenario's result: ours[] and base[] are per-run figures in `unit`; ratio is
+ * median(ours)/median(base) unless `ratio` is given (e.g. an absolute target).
+ */
+export function result({ name, unit, ours, base, target, pass, ratio, note = '', baseUnit = unit }) {
+  const mo = median(ours);
+  const mb = base && base.length ? median(base) : NaN;
+  const r = ratio ?? mo / mb;
+  return { name, unit, baseUnit, ours, base: base ?? [], mo, mb, ratio: r, target, pass: pass(r, mo, mb), note };
+}
