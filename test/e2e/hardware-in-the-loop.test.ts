@@ -78,4 +78,15 @@ describe.skipIf(!support.ok)(`hardware in the loop${support.ok ? '' : ` (skipped
     expect(exit.code).toBe(0);
     expect(exit.stdout.split('\n').filter((l) => l.includes('GPIO output unavailable'))).toHaveLength(1);
   });
+
+  it('the power-cycle and led commands drive the real pins', async () => {
+    const { daemon, sysfs, endpoint } = await rig({ env: { INTERVAL: '200ms', COMMAND_TIMEOUT: '2', POWER_OFF: '300ms', POWER_SETTLE: '100ms', STOP_TIMEOUT: '500ms' } });
+    await endpoint.waitFor((r) => r.length >= 1, 15_000);
+    endpoint.queueCommand('pi', 'power-cycle', '');
+    await sysfs.waitFor(() => sysfs.value(534) === 0, 'power pin low after the command', 10_000);
+    await sysfs.waitFor(() => sysfs.value(534) === 1, 'power pin high again', 5000);
+    endpoint.queueCommand('pi', 'led', 'on');
+    await daemon.waitForJson<Log>((m) => m.msg === 'command carried out' && m.command === 'led', 10_000);
+    await sysfs.waitFor(() => sysfs.value(529) === 1, 'LED on', 5000);
+  });
 });
