@@ -23,6 +23,9 @@ import type { Gpio } from './gpio/gpio.js';
 import { OnoffGpio } from './gpio/onoff-gpio.js';
 import { powerOnLevel } from './gpio/power-switch.js';
 import type { DaemonSnapshot } from './status/snapshot.js';
+import { RingHistory } from './status/reading-history.js';
+import { StatusMetrics } from './status/status-metrics.js';
+import { startStatusServer, type StatusServer } from './status/status-server.js';
 import { NullNotifier, type Notifier } from './systemd/notifier.js';
 import { Readiness } from './systemd/readiness.js';
 import { Watchdog } from './systemd/watchdog.js';
@@ -65,6 +68,9 @@ export class Daemon {
   private stopping = false;
   private readonly readingListeners: Array<(r: Reading) => void> = [];
   private readonly commands: CommandHandler;
+  private readonly history: RingHistory;
+  private readonly statusMetrics: StatusMetrics;
+  private statusServer: StatusServer | null = null;
 
   constructor(config: DaemonConfig, deps: DaemonDeps) {
     this.config = config;
@@ -81,6 +87,9 @@ export class Daemon {
       geolocation: config.geolocation,
       nameSensors: config.sensors.length > 1,
     };
+    this.history = new RingHistory({ clock: this.clock });
+    this.statusMetrics = new StatusMetrics(() => this.snapshot());
+    this.readingListeners.push((r) => this.history.add(r));
     this.readiness = new Readiness({ notifier: this.notifier, timeoutMs: config.startTimeoutMs, clock: this.clock, logger: this.logger });
     const outboxOpen = this.readiness.require('outbox');
     this.firstReading = this.readiness.require('first-reading');
@@ -102,6 +111,7 @@ export class Daemon {
       drainJitterMs: delivery.drainJitterMs,
       onCommand: (c) => this.commands.handle(c),
       onDelivered: () => this.actuators?.led?.delivered(),
+      onSendDone: (ms, outcome) => this.statusMetrics.observeSend(ms, outcome),
       onFailed: () => this.actuators?.led?.error(),
       ...(deliveryBeat ? { onAlive: () => deliveryBeat.beat() } : {}),
     });
@@ -119,6 +129,12 @@ export class Daemon {
       'starting',
     );
     if (endpoint.tlsInsecure) this.logger.warn('TLS_INSECURE is on: the endpoint certificate is NOT checked. Development only.');
+    // First, so /healthz answers "starting" (503) while the rest comes up.
+    if (this.config.statusListen) {
+      const { host, port } = this.config.statusListen;
+      this.statusServer = await startStatusServer({ host, port, snapshot: () => this.snapshot(), history: this.history, metrics: this.statusMetrics, logger: this.logger });
+      this.logger.info({ url: this.statusServer.url }, 'status server listening');
+    }
     this.forwarder.start(this.delivering.signal);
     this.actuators = await claimActuators(this.config, this.gpio, this.clock, this.logger);
     this.sensors = this.sensorOverride ?? this.config.sensors.map((s) => createSensor(s, this.config.sampling, this.clock, this.powerProbe(s.name)));
@@ -144,6 +160,7 @@ export class Daemon {
     await guard(this.logger, 'sensors', () => Promise.all(this.sensors.map((s) => s.close())));
     await guard(this.logger, 'gpio', async () => this.actuators?.release());
     await guard(this.logger, 'sender', () => this.sender.close());
+    await guard(this.logger, 'status server', async () => this.statusServer?.close());
     const left = this.outbox.stats();
     await guard(this.logger, 'outbox', async () => this.outbox.close());
     this.logger.info({ queued: left.depth, sent: this.counters.get('events_sent_total') }, 'stopped');

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck every shell script in the repository: files named *.sh or *.bash, and files whose
+# Run shellcheck on every shell script in the repository: files named *.sh or *.bash, and files whose
 # first line is a sh/bash shebang (.ci/run has no extension). node_modules, .git and build output
 # are skipped. Prints `PASS path` / `FAIL path: first finding` per script; exits 1 if any failed.
 set -uo pipefail

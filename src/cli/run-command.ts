@@ -30,7 +30,7 @@ export async function runCommand(config: DaemonConfig, logger: Logger = createLo
     stopRequested.then((signal) => ({ kind: 'signal', signal })),
   ]);
   if (first.kind === 'failed') {
-    logger.fatal({ err: errorMessage(first.err) }, 'not ready in time, giving up (systemd and podman auto-update see a failed start)');
+    logger.fatal({ err: errorMessage(first.err) }, 'start failed, giving up (systemd and podman auto-update see a failed start)');
     await daemon.stop();
     return 1;
   }

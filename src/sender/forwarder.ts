@@ -29,6 +29,8 @@ export interface ForwarderOptions {
   onCommand?: (command: Command) => void;
   /** A send failed (will be retried or was refused). */
   onFailed?: () => void;
+  /** Every send, timed: the latency histogram. */
+  onSendDone?: (durationMs: number, outcome: SendResult['outcome']) => void;
   /** Called whenever the loop makes progress or waits on purpose (the watchdog's heartbeat). */
   onAlive?: () => void;
 }
@@ -111,7 +113,9 @@ export class Forwarder {
 
   private async deliver(entry: OutboxEntry): Promise<void> {
     const { outbox, counters, logger, clock } = this.o;
+    const started = performance.now();
     const result = await this.o.sender.send(JSON.parse(entry.payload) as HttpMessage, this.sendAborts.signal);
+    this.o.onSendDone?.(performance.now() - started, result.outcome);
     const log = { event_id: entry.id, seq: entry.seq, attempts: entry.attempts + 1 };
     switch (result.outcome) {
       case 'delivered':

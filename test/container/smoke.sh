@@ -296,7 +296,7 @@ if ok events; then
     elif [[ $code != 0 && $code != removed ]]; then
       fail unit-stop "exit code $code after ExecStop"
     else
-      pass unit-stop "ExecStop and ExecStopPost stopped and removed it in $(since "$t") (exit ${code/removed/0, --rm})"
+      pass unit-stop "ExecStop and ExecStopPost stopped and removed it in $(since "$t") (exit code: ${code/removed/gone with --rm})"
     fi
   else
     skip unit-health "needs unit-start"

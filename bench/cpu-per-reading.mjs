@@ -1,0 +1,64 @@
+// #2 CPU per delivered reading: the daemon's user+system CPU over a window
+// divided by the readings the endpoint accepted in that window, with the
+// simulator at a fast interval (BENCH_CPU_INTERVAL, default 5ms), against a
+// bare undici loop posting the same bytes to the same endpoint one at a time.
+// Both are measured from outside (/proc/PID/stat) after a warm-up, so process
+// start-up is not counted in either.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { cpuMs, daemonEnv, knob, removeDir, result, sleep, spawnDaemon, startEndpointChild, stop, tempDir, track, until, ROOT } from './lib.mjs';
+import { records, writeMessages } from './messages.mjs';
+
+export function postUrl(endpointUrl) {
+  const url = new URL(`${endpointUrl}/v1/foo`);
+  url.searchParams.set('data_schema', 'urn:drogue:iot:temperature');
+  return url.href;
+}
+
+async function measure(endpoint, child, warmupEvents, windowMs) {
+  const start0 = (await endpoint.stats()).accepted;
+  await until(async () => (await endpoint.stats()).accepted >= start0 + warmupEvents, 30_000, 'warm-up events');
+  const a = await endpoint.stats();
+  const c0 = cpuMs(child.pid);
+  await sleep(windowMs);
+  const c1 = cpuMs(child.pid);
+  const b = await endpoint.stats();
+  const delivered = b.accepted - a.accepted;
+  return { perReadingUs: ((c1 - c0) * 1000) / delivered, delivered, rate: delivered / (windowMs / 1000) };
+}
+
+export async function run() {
+  const runs = knob('BENCH_RUNS', 3);
+  const windowMs = knob('BENCH_CPU_WINDOW_S', 15, 6) * 1000;
+  const interval = process.env.BENCH_CPU_INTERVAL || '5ms';
+  const endpoint = await startEndpointChild();
+  const ours = [];
+  const base = [];
+  const rates = [];
+  const dir = tempDir('cpu-msg');
+  const messages = writeMessages(dir, records(500));
+  for (let i = 0; i < runs; i++) {
+    const data = tempDir('cpu');
+    const daemon = spawnDaemon(daemonEnv(endpoint.url, data, { INTERVAL: interval }));
+    const o = await measure(endpoint, daemon, 100, windowMs);
+    await stop(daemon);
+    removeDir(data);
+    const loop = track(spawn(process.execPath, [join(ROOT, 'bench/bare-loop.mjs'), postUrl(endpoint.url), messages, '1', String(windowMs / 1000 + 5)], { stdio: ['ignore', 'ignore', 'inherit'] }));
+    const b = await measure(endpoint, loop, 100, windowMs);
+    await stop(loop);
+    ours.push(o.perReadingUs);
+    base.push(b.perReadingUs);
+    rates.push(`${o.rate.toFixed(0)}/s vs ${b.rate.toFixed(0)}/s`);
+  }
+  await endpoint.close();
+  removeDir(dir);
+  return result({
+    name: `2 CPU per reading @${interval}`,
+    unit: 'µs',
+    ours,
+    base,
+    target: '<= 2x',
+    pass: (r) => r <= 2,
+    note: `rates ${rates.join(', ')}`,
+  });
+}
