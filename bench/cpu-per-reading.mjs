@@ -1,6 +1,6 @@
 // #2 CPU per delivered reading: the daemon's user+system CPU over a window
 // divided by the readings the endpoint accepted in that window, with the
-// simulator at a fast interval (BENCH_CPU_INTERVAL, default 5ms), against a
+// simulator at a fast interval (BENCH_CPU_INTERVAL, default 10ms, the least the config allows), against a
 // bare undici loop posting the same bytes to the same endpoint one at a time.
 // Both are measured from outside (/proc/PID/stat) after a warm-up, so process
 // start-up is not counted in either.
@@ -17,7 +17,10 @@ export function postUrl(endpointUrl) {
 
 async function measure(endpoint, child, warmupEvents, windowMs) {
   const start0 = (await endpoint.stats()).accepted;
-  await until(async () => (await endpoint.stats()).accepted >= start0 + warmupEvents, 30_000, 'warm-up events');
+  await until(async () => {
+    if (child.exitCode !== null) throw new Error(`exited early (${child.exitCode}): ${(child.output ?? '').slice(-500)}`);
+    return (await endpoint.stats()).accepted >= start0 + warmupEvents;
+  }, 30_000, 'warm-up events');
   const a = await endpoint.stats();
   const c0 = cpuMs(child.pid);
   await sleep(windowMs);
@@ -30,7 +33,7 @@ async function measure(endpoint, child, warmupEvents, windowMs) {
 export async function run() {
   const runs = knob('BENCH_RUNS', 3);
   const windowMs = knob('BENCH_CPU_WINDOW_S', 15, 6) * 1000;
-  const interval = process.env.BENCH_CPU_INTERVAL || '5ms';
+  const interval = process.env.BENCH_CPU_INTERVAL || '10ms';
   const endpoint = await startEndpointChild();
   const ours = [];
   const base = [];

@@ -226,7 +226,7 @@ function checkPinConflicts(sensors: SensorConfig[], ledPin: number, problems: Co
 }
 
 function describe(name: string, raw: string, err: unknown): ConfigError {
-  const shown = SECRET.has(name) ? '[redacted]' : raw;
+  const shown = SECRET.has(name) ? '[redacted]' : raw.replace(/(\/\/[^/:@]*:)[^@/]*@/, '$1[redacted]@');
   if (err instanceof p.Invalid) return new ConfigError(name, `${err.problem} (got "${shown}", expected ${err.expected})`);
   return new ConfigError(name, `invalid (got "${shown}")`);
 }

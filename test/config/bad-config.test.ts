@@ -86,12 +86,13 @@ describe('bad configuration stops the daemon with one clear line and exit 78', (
   it('reports every problem at once, one line each', async () => {
     const { code, stderr } = await runWith({ SENSOR_PIN: '99', GEOLOCATION: 'x', LOG_LEVEL: 'loud' });
     expect(code).toBe(EX_CONFIG);
-    expect(stderr.trim().split('\n').map((l) => l.split(':')[1]?.trim())).toEqual(['SENSOR_PIN', 'LOG_LEVEL', 'GEOLOCATION']);
+    expect(stderr.trim().split('\n').map((l) => l.split(':')[1]?.trim()).sort()).toEqual(['GEOLOCATION', 'LOG_LEVEL', 'SENSOR_PIN']);
   });
 
   it('never shows the password, even when it is the bad value', async () => {
     const { stderr } = await runWith({ DEVICE_PASSWORD_FILE: emptyPasswordFile, ENDPOINT: 'https://u:foobar@example.com/' });
     expect(stderr).not.toContain('foobar');
+    expect(stderr).toContain('https://u:[redacted]@example.com/');
   });
 
   it('flags override the environment and are checked the same way', async () => {
