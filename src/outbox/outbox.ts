@@ -21,7 +21,7 @@ export interface OutboxRecord {
   id: string;
   /** Measurement time, ms since the epoch: the queue order. */
   time: number;
-  /** The structured CloudEvent as JSON. */
+  /** The encoded HTTP message (event/build-event.ts HttpMessage) as JSON: headers without credentials, and body. */
   payload: string;
 }
 
