@@ -4,20 +4,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main, EX_CONFIG } from '../../src/cli/cli.js';
 import { captureIo } from '../helpers/capture.js';
+import { SEED_ENV } from '../helpers/seed.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dht-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const emptyPasswordFile = join(dir, 'empty');
 writeFileSync(emptyPasswordFile, '');
 
-/** The seed's environment (DESIGN §3), which must be valid as is. */
-const SEED = {
-  ENDPOINT: 'https://http.sandbox.drogue.cloud/v1/foo',
-  APP_ID: 'dejanb',
-  DEVICE_ID: 'pi',
-  DEVICE_PASSWORD: 'foobar',
-  GEOLOCATION: '{"lat": "44.8166", "lon": "20.4721"}',
-};
+const SEED = SEED_ENV;
 
 // [what is wrong, environment overrides, the variable the message must name, a fragment of the message]
 const BAD: Array<[string, Record<string, string | undefined>, string, string]> = [

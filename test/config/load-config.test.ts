@@ -1,13 +1,8 @@
+import { SEED_ENV } from '../helpers/seed.js';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, endpointUrl } from '../../src/config/load-config.js';
 
-const SEED = {
-  ENDPOINT: 'https://http.sandbox.drogue.cloud/v1/foo',
-  APP_ID: 'dejanb',
-  DEVICE_ID: 'pi',
-  DEVICE_PASSWORD: 'foobar',
-  GEOLOCATION: '{"lat": "44.8166", "lon": "20.4721"}',
-};
+const SEED = SEED_ENV;
 
 describe('loadConfig', () => {
   it('takes the seed podman run environment as is, quoted geolocation as numbers', () => {

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SEED_ENV } from './seed.js';
 
 export const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
 
@@ -81,11 +82,8 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
 /** The seed's variables (DESIGN §3) aimed at a local endpoint, with the simulator sampling fast. */
 export function seedEnv(endpointUrl: string, dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
+    ...SEED_ENV,
     ENDPOINT: `${endpointUrl}/v1/foo`,
-    APP_ID: 'dejanb',
-    DEVICE_ID: 'pi',
-    DEVICE_PASSWORD: 'foobar',
-    GEOLOCATION: '{"lat": "44.8166", "lon": "20.4721"}',
     SENSOR_TYPE: 'sim',
     INTERVAL: '100ms',
     DATA_DIR: dataDir,
