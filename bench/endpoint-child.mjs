@@ -3,7 +3,7 @@
 // so its CPU and memory never mix with what is measured. It counts accepted
 // events by CloudEvent id (ce-id header, or the structured event's id) and
 // answers the parent over IPC: {cmd:'stats'} -> {accepted, unique, duplicates,
-// firstAt, lastAt}; {cmd:'reset'}; {cmd:'close'}.
+// firstAt, lastAt, bySource}; {cmd:'reset'}; {cmd:'close'}.
 import { startEndpoint } from '../dist/endpoint/endpoint-server.js';
 
 const port = Number(process.argv[2] ?? '0');
@@ -12,6 +12,7 @@ let accepted = 0;
 let duplicates = 0;
 let firstAt = 0;
 let lastAt = 0;
+const bySource = {};
 
 const server = await startEndpoint({
   host: '127.0.0.1',
@@ -24,6 +25,8 @@ const server = await startEndpoint({
     if (accepted === 0) firstAt = now;
     lastAt = now;
     accepted++;
+    const source = e.ce.source ?? e.headers['ce-source'] ?? '';
+    bySource[source] = (bySource[source] ?? 0) + 1;
     const id = e.ce.id ?? e.headers['ce-id'];
     if (seen.has(id)) duplicates++;
     else seen.add(id);
@@ -31,10 +34,11 @@ const server = await startEndpoint({
 });
 
 process.on('message', async (msg) => {
-  if (msg.cmd === 'stats') process.send({ reply: 'stats', accepted, unique: seen.size, duplicates, firstAt, lastAt });
+  if (msg.cmd === 'stats') process.send({ reply: 'stats', accepted, unique: seen.size, duplicates, firstAt, lastAt, bySource });
   else if (msg.cmd === 'reset') {
     seen.clear();
     accepted = duplicates = firstAt = lastAt = 0;
+    for (const k of Object.keys(bySource)) delete bySource[k];
     process.send({ reply: 'reset' });
   } else if (msg.cmd === 'close') {
     await server.close();

@@ -146,8 +146,10 @@ export function daemonEnv(endpointUrl, dataDir, extra = {}) {
   };
 }
 
+/** BENCH_NODE_ARGS (space-separated) adds node flags, e.g. --cpu-prof, for profiling a scenario. */
 export function spawnDaemon(env, nodeArgs = []) {
-  const child = track(spawn(process.execPath, [...nodeArgs, CLI, 'run'], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = track(spawn(process.execPath, [...extra, ...nodeArgs, CLI, 'run'], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   child.output = '';
   child.stdout.on('data', (d) => (child.output += d));
   child.stderr.on('data', (d) => (child.output += d));
@@ -178,6 +180,6 @@ export function median(xs) {
 export function result({ name, unit, ours, base, target, pass, ratio, note = '', baseUnit = unit }) {
   const mo = median(ours);
   const mb = base && base.length ? median(base) : NaN;
-  const r = ratio ?? mo / mb;
+  const r = ratio === null ? null : (ratio ?? mo / mb);
   return { name, unit, baseUnit, ours, base: base ?? [], mo, mb, ratio: r, target, pass: pass(r, mo, mb), note };
 }

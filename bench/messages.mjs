@@ -29,3 +29,29 @@ export function writeMessages(dir, recs) {
   })));
   return path;
 }
+
+/**
+ * Fills `${dataDir}/outbox.db` with n events through the daemon's own SqliteOutbox
+ * (same schema and pragmas), in one transaction. Returns the records.
+ */
+export async function prefill(dataDir, n, maxBytes) {
+  const { SqliteOutbox, OUTBOX_FILE } = await import('../dist/outbox/sqlite-outbox.js');
+  const recs = records(n);
+  const outbox = new SqliteOutbox({ path: join(dataDir, OUTBOX_FILE), maxBytes });
+  const { dropped } = outbox.importEntries(recs.map((r, i) => ({ ...r, seq: i + 1, attempts: 0 })));
+  const depth = outbox.stats().depth;
+  outbox.close();
+  if (dropped > 0 || depth !== n) throw new Error(`prefill: ${depth} queued, ${dropped} dropped (maxBytes too small?)`);
+  return recs;
+}
+
+/** Rows left in the events table of a (closed) outbox file. */
+export async function outboxDepth(dataDir) {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(join(dataDir, 'outbox.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT count(*) AS n FROM events').get().n;
+  } finally {
+    db.close();
+  }
+}

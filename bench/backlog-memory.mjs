@@ -1,0 +1,46 @@
+// #6 Memory under a long backlog: BENCH_BACKLOG_EVENTS (200,000) events in the outbox
+// (written through the daemon's own SqliteOutbox), the daemon started with the
+// endpoint up: its RSS sampled every 250 ms from start until the last event is
+// delivered. Reported: the peak, against the steady-state RSS (scenario 1's median
+// when the runner has it, otherwise a steady daemon measured side by side for the
+// same time). Target: peak no more than 10 MB above the steady state.
+import { daemonEnv, knob, removeDir, result, rss, spawnDaemon, startEndpointChild, stop, tempDir } from './lib.mjs';
+import { drainOnce } from './backlog-drain.mjs';
+
+export async function run({ steadyMiB } = {}) {
+  const runs = knob('BENCH_BACKLOG_RUNS', 1);
+  const n = knob('BENCH_BACKLOG_EVENTS', 200_000, 50_000);
+  const endpoint = await startEndpointChild();
+  const peaks = [];
+  const rates = [];
+  const problems = [];
+  let steady = steadyMiB;
+  for (let i = 0; i < runs; i++) {
+    const side = steady === undefined ? spawnDaemon(daemonEnv(endpoint.url, tempDir('steady6'), { INTERVAL: '2s', DEVICE_ID: 'steady' })) : null;
+    let peak = 0;
+    const o = await drainOnce(endpoint, n, {
+      countOnly: 'drogue://dejanb/pi',
+      onTick: (d) => {
+        peak = Math.max(peak, rss(d.pid));
+      },
+    });
+    if (side) {
+      steady = rss(side.pid) / 2 ** 20;
+      await stop(side);
+    }
+    if (o.duplicates > 0 || o.left > 0) problems.push(`run ${i + 1}: ${o.duplicates} duplicates, ${o.left} left`);
+    peaks.push(peak / 2 ** 20);
+    rates.push(o.rate.toFixed(0));
+  }
+  await endpoint.close();
+  return result({
+    name: `6 peak RSS, ${n} queued`,
+    unit: 'MiB',
+    ours: peaks,
+    base: [steady],
+    ratio: null,
+    target: '<= steady + 10 MB',
+    pass: (_r, mo, mb) => mo - mb <= 10 && problems.length === 0,
+    note: `steady ${steady.toFixed(1)} MiB${steadyMiB === undefined ? ' (side by side)' : ' (scenario 1)'}, peak - steady ${(Math.max(...peaks) - steady).toFixed(1)} MiB; drained at ${rates.join('/')} ev/s${problems.length ? '; ' + problems.join('; ') : ''}`,
+  });
+}

@@ -1,0 +1,61 @@
+// #4 Start to READY: from spawning the daemon (simulator) to READY=1 arriving on a
+// real NOTIFY_SOCKET (a unix datagram socket bound with unix-dgram, as systemd and
+// `podman --sdnotify=container` provide), against spawning `node -e ''` until it
+// exits. Runs alternate between the two so drift on the shared machine hits both.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { daemonEnv, exited, knob, now, removeDir, result, spawnDaemon, startEndpointChild, stop, tempDir, track } from './lib.mjs';
+import { loadUnixDgram } from '../dist/systemd/unix-dgram.js';
+
+async function listen(path) {
+  const addon = await loadUnixDgram();
+  const socket = addon.createSocket('unix_dgram');
+  let waiter = null;
+  socket.on('message', (msg) => {
+    if (msg && msg.toString('utf8').split('\n').includes('READY=1')) waiter?.(now());
+  });
+  socket.bind(path);
+  return {
+    next: (timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no READY=1 within ${timeoutMs} ms`)), timeoutMs);
+        waiter = (t) => {
+          clearTimeout(timer);
+          waiter = null;
+          resolve(t);
+        };
+      }),
+    close: () => socket.close(),
+  };
+}
+
+export async function run() {
+  const runs = knob('BENCH_READY_RUNS', 9, 5);
+  const endpoint = await startEndpointChild();
+  const sockDir = tempDir('notify');
+  const path = join(sockDir, 'notify.sock');
+  const listener = await listen(path);
+  const ours = [];
+  const base = [];
+  for (let i = 0; i < runs; i++) {
+    const data = tempDir('ready');
+    const ready = listener.next(30_000);
+    const t0 = now();
+    const daemon = spawnDaemon(daemonEnv(endpoint.url, data, { INTERVAL: '2s', NOTIFY_SOCKET: path }));
+    try {
+      ours.push((await ready) - t0);
+    } catch (err) {
+      throw new Error(`${err.message}: ${daemon.output.slice(-500)}`);
+    }
+    await stop(daemon);
+    removeDir(data);
+    const t1 = now();
+    const bare = track(spawn(process.execPath, ['-e', ''], { stdio: 'ignore' }));
+    await exited(bare);
+    base.push(now() - t1);
+  }
+  listener.close();
+  await endpoint.close();
+  removeDir(sockDir);
+  return result({ name: '4 start to READY=1', unit: 'ms', ours, base, target: '<= 6x', pass: (r) => r <= 6 });
+}
