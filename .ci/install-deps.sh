@@ -4,7 +4,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends chromium util-linux mount >/dev/null
+apt-get install -y -qq --no-install-recommends chromium util-linux mount openssl >/dev/null
 if [ -f .ci/checks/install-deps.sh ]; then
   bash .ci/checks/install-deps.sh
 fi
