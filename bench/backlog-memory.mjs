@@ -1,6 +1,6 @@
 // #6 Memory under a long backlog: BENCH_BACKLOG_EVENTS (200,000) events in the outbox
 // (written through the daemon's own SqliteOutbox), the daemon started with the
-// endpoint up: its RSS sampled every 250 ms from start until the last event is
+// endpoint up: its RSS sampled every 100 ms from start until the last event is
 // delivered. Reported: the peak, against the steady-state RSS (scenario 1's median
 // when the runner has it, otherwise a steady daemon measured side by side for the
 // same time). Target: peak no more than 10 MB above the steady state.
@@ -8,7 +8,7 @@ import { daemonEnv, knob, removeDir, result, rss, spawnDaemon, startEndpointChil
 import { drainOnce } from './backlog-drain.mjs';
 
 export async function run({ steadyMiB } = {}) {
-  const runs = knob('BENCH_BACKLOG_RUNS', 1);
+  const runs = knob('BENCH_BACKLOG_RUNS', 3, 1);
   const n = knob('BENCH_BACKLOG_EVENTS', 200_000, 50_000);
   const endpoint = await startEndpointChild();
   const peaks = [];

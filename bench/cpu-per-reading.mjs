@@ -9,13 +9,13 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { cpuMs, daemonEnv, knob, median, removeDir, result, sleep, spawnDaemon, startEndpointChild, stop, tempDir, track, until, ROOT } from './lib.mjs';
+import { records, writeMessages } from './messages.mjs';
+
 function parseDuration(text) {
   const m = /^(\d+)(ms|s)$/.exec(text);
   if (!m) throw new Error(`BENCH_CPU_INTERVAL: expected e.g. 10ms or 1s (got ${text})`);
   return Number(m[1]) * (m[2] === 's' ? 1000 : 1);
 }
-
-import { records, writeMessages } from './messages.mjs';
 
 export function postUrl(endpointUrl) {
   const url = new URL(`${endpointUrl}/v1/foo`);

@@ -46,3 +46,5 @@ process.on('message', async (msg) => {
   }
 });
 process.send({ reply: 'ready', url: server.url, port: server.port });
+// Never outlive the bench: a parent that died without closing us leaves the IPC channel.
+process.on('disconnect', () => process.exit(0));

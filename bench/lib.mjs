@@ -139,7 +139,8 @@ export function daemonEnv(endpointUrl, dataDir, extra = {}) {
     SENSOR_TYPE: 'sim',
     INTERVAL: '2s',
     DATA_DIR: dataDir,
-    STATUS_LISTEN: '',
+    // The status server on, as by default (port 0: side-by-side daemons never clash).
+    STATUS_LISTEN: '127.0.0.1:0',
     DRAIN_JITTER: '0',
     LOG_LEVEL: 'warn',
     ...extra,

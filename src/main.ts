@@ -5,7 +5,8 @@ import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from './clock/clock.js';
 import type { DaemonConfig } from './config/config.js';
 import { errorMessage } from './errors.js';
-import { buildEvent, encodeEvent, type EventContext } from './event/build-event.js';
+import { encodeReading } from './event/encode-reading.js';
+import type { EventContext } from './event/event-shape.js';
 import type { Reading } from './event/reading.js';
 import type { Logger } from './log/logger.js';
 import { Counters } from './metrics/counters.js';
@@ -219,7 +220,7 @@ export class Daemon {
   }
 
   private enqueue(reading: Reading): void {
-    const message = encodeEvent(buildEvent(reading, this.eventContext), this.config.endpoint.contentMode);
+    const message = encodeReading(reading, this.eventContext, this.config.endpoint.contentMode);
     const { dropped } = this.outbox.append({ id: reading.id, time: reading.time, payload: JSON.stringify(message) });
     this.counters.inc('events_queued_total');
     if (dropped > 0) this.logger.warn({ dropped, outbox_max_bytes: this.config.delivery.outboxMaxBytes }, 'outbox full, dropped the oldest events');

@@ -1,17 +1,13 @@
 // Command dispatch and exit codes. Only cli/main.ts reads process.env and exits.
+// Each command's module is imported when it runs: `run` never loads the endpoint
+// server, the CloudEvents SDK (check) or the HTTP client of `health`, which keeps
+// the daemon's start-up time and resident memory down.
 import { readFileSync } from 'node:fs';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import { loadConfig, type RawConfig } from '../config/load-config.js';
 import type { DaemonConfig } from '../config/config.js';
 import { parseCliArgs, UsageError, type ParsedArgs } from './args.js';
 import { helpText } from './help.js';
-import { runCommand } from './run-command.js';
-import { endpointCommand } from './endpoint-command.js';
-import { demoCommand } from './demo-command.js';
-import { checkCommand } from './check-command.js';
-import { readCommand } from './read-command.js';
-import { healthCommand } from './health-command.js';
-import { outboxCommand } from './outbox-command.js';
 
 export const EX_USAGE = 64;
 export const EX_CONFIG = 78;
@@ -39,19 +35,34 @@ export async function main(argv: readonly string[], env: RawConfig, io: Io = pro
   try {
     switch (args.command) {
       case 'run':
-        return await runCommand(loadConfig(raw, { requireEndpoint: true }) as DaemonConfig);
+      {
+        const config = loadConfig(raw, { requireEndpoint: true }) as DaemonConfig;
+        return await (await import('./run-command.js')).runCommand(config);
+      }
       case 'endpoint':
-        return await endpointCommand(args.local, io.stdout);
+        return await (await import('./endpoint-command.js')).endpointCommand(args.local, io.stdout);
       case 'demo':
-        return await demoCommand(raw, io.stdout);
+        return await (await import('./demo-command.js')).demoCommand(raw, io.stdout);
       case 'check':
-        return await checkCommand(loadConfig(raw, { requireEndpoint: true }) as DaemonConfig, { send: args.local['no-send'] !== true }, io.stdout);
+      {
+        const config = loadConfig(raw, { requireEndpoint: true }) as DaemonConfig;
+        return await (await import('./check-command.js')).checkCommand(config, { send: args.local['no-send'] !== true }, io.stdout);
+      }
       case 'read':
-        return await readCommand(loadConfig(raw, { requireEndpoint: false }), io.stdout);
+      {
+        const config = loadConfig(raw, { requireEndpoint: false });
+        return await (await import('./read-command.js')).readCommand(config, io.stdout);
+      }
       case 'health':
-        return await healthCommand(loadConfig(raw, { requireEndpoint: false }).statusListen, args.local.url as string | undefined, io.stdout);
+      {
+        const { statusListen } = loadConfig(raw, { requireEndpoint: false });
+        return await (await import('./health-command.js')).healthCommand(statusListen, args.local.url as string | undefined, io.stdout);
+      }
       case 'outbox':
-        return outboxCommand(loadConfig(raw, { requireEndpoint: false }).delivery.dataDir, Number(args.local.limit ?? 20), io.stdout);
+      {
+        const { dataDir } = loadConfig(raw, { requireEndpoint: false }).delivery;
+        return (await import('./outbox-command.js')).outboxCommand(dataDir, Number(args.local.limit ?? 20), io.stdout);
+      }
     }
   } catch (err) {
     return fail(err);

@@ -2,45 +2,17 @@
 // Drogue endpoint ignores ce-* headers and takes the body as the payload, and
 // any other CloudEvents receiver reads the headers.
 import { CloudEvent, HTTP } from 'cloudevents';
-import type { ContentMode, Geolocation } from '../config/config.js';
+import type { ContentMode } from '../config/config.js';
+import { EVENT_TYPE, eventSource, type EventContext, type HttpMessage, type ReadingData } from './event-shape.js';
+import { readingData } from './encode-reading.js';
 import type { Reading } from './reading.js';
 
-export const EVENT_TYPE = 'io.drogue.dht.reading.v1';
-
-export interface EventContext {
-  appId: string;
-  deviceId: string;
-  channel: string;
-  dataSchema: string;
-  geolocation: Geolocation | null;
-  /** Add the sensor's name to data and as the `sensor` extension (devices with several sensors). */
-  nameSensors: boolean;
-}
-
-export interface ReadingData {
-  temp: number;
-  hum: number;
-  geoloc?: Geolocation;
-  /** Measurement time again: Drogue stamps its own event with the arrival time. */
-  time: string;
-  sensor?: string;
-}
-
-/** What the outbox stores and the sender posts, headers without credentials. */
-export interface HttpMessage {
-  headers: Record<string, string>;
-  body: string;
-}
-
-export function eventSource(appId: string, deviceId: string): string {
-  return `drogue://${encodeURIComponent(appId)}/${encodeURIComponent(deviceId)}`;
-}
+export { EVENT_TYPE, eventSource } from './event-shape.js';
+export type { EventContext, HttpMessage, ReadingData } from './event-shape.js';
 
 export function buildEvent(reading: Reading, ctx: EventContext): CloudEvent<ReadingData> {
   const time = new Date(reading.time).toISOString();
-  const data: ReadingData = { temp: reading.temperature, hum: reading.humidity, time };
-  if (ctx.geolocation) data.geoloc = { lat: ctx.geolocation.lat, lon: ctx.geolocation.lon };
-  if (ctx.nameSensors) data.sensor = reading.sensor;
+  const data = readingData(reading, ctx, time);
   return new CloudEvent<ReadingData>({
     specversion: '1.0',
     id: reading.id,

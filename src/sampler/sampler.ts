@@ -12,6 +12,8 @@ import type { Counters } from '../metrics/counters.js';
 import { MODEL_LIMITS, type Sensor } from '../sensor/sensor.js';
 import { ReadingPolicy } from './reading-policy.js';
 
+const WOKEN = new Error('sampler woken');
+
 /** The part of src/gpio/power-switch.ts the sampler needs. */
 export interface PowerCycler {
   cycle(signal?: AbortSignal): Promise<void>;
@@ -179,10 +181,16 @@ export class Sampler {
     }
   }
 
+  // A listener on the long-lived signal rather than AbortSignal.any per cycle: on Node 20
+  // every any() registers itself on its source signal, and this runs once per reading.
   private async waitForNext(started: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
     const wake = new AbortController();
-    this.wakeNow = () => wake.abort();
-    await sleepQuietly(this.o.clock, started + this.state.intervalMs - this.o.clock.now(), AbortSignal.any([signal, wake.signal]));
+    const wakeNow = (): void => wake.abort(WOKEN);
+    this.wakeNow = wakeNow;
+    signal.addEventListener('abort', wakeNow, { once: true });
+    await sleepQuietly(this.o.clock, started + this.state.intervalMs - this.o.clock.now(), wake.signal);
+    signal.removeEventListener('abort', wakeNow);
     this.wakeNow = null;
   }
 }

@@ -3,10 +3,11 @@
 // does not throw on error statuses, and an unread body pins the connection, so
 // every body is consumed.
 import { readFileSync } from 'node:fs';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import type { Clock } from '../clock/clock.js';
 import type { EndpointConfig } from '../config/config.js';
 import type { HttpMessage } from '../event/build-event.js';
+import { undiciAgent } from './undici-agent.js';
 import { classifyNetworkError, classifyStatus, parseRetryAfter, type Command, type SendResult } from './send-result.js';
 
 export interface Sender {
@@ -96,7 +97,8 @@ function createAgent(endpoint: EndpointConfig, timeoutMs: number, connections: n
   const tls: { ca?: string; rejectUnauthorized?: boolean } = {};
   if (endpoint.caFile) tls.ca = readFileSync(endpoint.caFile, 'utf8');
   if (endpoint.tlsInsecure) tls.rejectUnauthorized = false;
-  return new Agent({
+  const AgentClass = undiciAgent();
+  return new AgentClass({
     connections,
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 60_000,
