@@ -25,7 +25,8 @@ import { OnoffGpio } from './gpio/onoff-gpio.js';
 import { powerOnLevel } from './gpio/power-switch.js';
 import type { DaemonSnapshot } from './status/snapshot.js';
 import { RingHistory } from './status/reading-history.js';
-import { StatusMetrics } from './status/status-metrics.js';
+import { lazyStatusMetrics } from './status/lazy-metrics.js';
+import { SendDurations } from './status/send-durations.js';
 import { startStatusServer, type StatusServer } from './status/status-server.js';
 import { NullNotifier, type Notifier } from './systemd/notifier.js';
 import { Readiness } from './systemd/readiness.js';
@@ -70,7 +71,7 @@ export class Daemon {
   private readonly readingListeners: Array<(r: Reading) => void> = [];
   private readonly commands: CommandHandler;
   private readonly history: RingHistory;
-  private readonly statusMetrics: StatusMetrics;
+  private readonly sendDurations = new SendDurations();
   private statusServer: StatusServer | null = null;
 
   constructor(config: DaemonConfig, deps: DaemonDeps) {
@@ -89,7 +90,6 @@ export class Daemon {
       nameSensors: config.sensors.length > 1,
     };
     this.history = new RingHistory({ clock: this.clock });
-    this.statusMetrics = new StatusMetrics(() => this.snapshot());
     this.readingListeners.push((r) => this.history.add(r));
     this.readiness = new Readiness({ notifier: this.notifier, timeoutMs: config.startTimeoutMs, clock: this.clock, logger: this.logger });
     const outboxOpen = this.readiness.require('outbox');
@@ -112,7 +112,7 @@ export class Daemon {
       drainJitterMs: delivery.drainJitterMs,
       onCommand: (c) => this.commands.handle(c),
       onDelivered: () => this.actuators?.led?.delivered(),
-      onSendDone: (ms, outcome) => this.statusMetrics.observeSend(ms, outcome),
+      onSendDone: (ms, outcome) => this.sendDurations.observe(ms, outcome),
       onFailed: () => this.actuators?.led?.error(),
       ...(deliveryBeat ? { onAlive: () => deliveryBeat.beat() } : {}),
     });
@@ -133,7 +133,7 @@ export class Daemon {
     // First, so /healthz answers "starting" (503) while the rest comes up.
     if (this.config.statusListen) {
       const { host, port } = this.config.statusListen;
-      this.statusServer = await startStatusServer({ host, port, snapshot: () => this.snapshot(), history: this.history, metrics: this.statusMetrics, logger: this.logger });
+      this.statusServer = await startStatusServer({ host, port, snapshot: () => this.snapshot(), history: this.history, metrics: lazyStatusMetrics(() => this.snapshot(), this.sendDurations), logger: this.logger });
       this.logger.info({ url: this.statusServer.url }, 'status server listening');
     }
     this.forwarder.start(this.delivering.signal);

@@ -6,9 +6,12 @@
 // Counters: every name in COUNTER_HELP becomes `dht_<name>` (they already end in
 // `_total`). Their label sets come from the samples; prom-client fixes a metric's label
 // names at creation, so a family is re-created when a sample brings a new label name.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { COUNTER_HELP, type CounterName, type CounterSample } from '../metrics/counters.js';
 import type { DaemonSnapshot } from './snapshot.js';
+import { SendDurations } from './send-durations.js';
+
+export { SEND_DURATION_BUCKETS } from './send-durations.js';
 
 /** Label names each counter is known to carry, so its family exists from the first scrape. */
 const KNOWN_LABELS: Record<CounterName, readonly string[]> = {
@@ -24,9 +27,6 @@ const KNOWN_LABELS: Record<CounterName, readonly string[]> = {
   power_cycles_total: ['sensor'],
 };
 
-/** Seconds; a send waits up to the `ct` command timeout, hence the long tail. */
-export const SEND_DURATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
-
 interface CounterFamily {
   counter: Counter<string>;
   labelNames: string[];
@@ -36,20 +36,16 @@ export class StatusMetrics {
   readonly registry = new Registry();
   private readonly snapshot: () => DaemonSnapshot;
   private readonly families = new Map<string, CounterFamily>();
-  private readonly sendDuration: Histogram<'outcome'>;
+  private readonly sendDurations: SendDurations;
   private readonly g: ReturnType<typeof createGauges>;
 
-  constructor(snapshot: () => DaemonSnapshot) {
+  /** `durations` may have been filling since start; it is read at every scrape. */
+  constructor(snapshot: () => DaemonSnapshot, durations: SendDurations = new SendDurations()) {
     this.snapshot = snapshot;
     collectDefaultMetrics({ register: this.registry });
     this.g = createGauges(this.registry);
-    this.sendDuration = new Histogram({
-      name: 'dht_send_duration_seconds',
-      help: 'Duration of event POSTs to the endpoint, by outcome (delivered, retry, rejected, unauthorized)',
-      labelNames: ['outcome'],
-      buckets: SEND_DURATION_BUCKETS,
-      registers: [this.registry],
-    });
+    this.sendDurations = durations;
+    this.registry.registerMetric(durations as unknown as Metric);
     for (const name of Object.keys(COUNTER_HELP) as CounterName[]) this.family(name, [...KNOWN_LABELS[name]]);
   }
 
@@ -59,8 +55,7 @@ export class StatusMetrics {
 
   /** One finished send; the forwarder calls this with the wall time the POST took. */
   observeSend(durationMs: number, outcome: string): void {
-    if (!Number.isFinite(durationMs) || durationMs < 0) return;
-    this.sendDuration.observe({ outcome: outcome || 'unknown' }, durationMs / 1000);
+    this.sendDurations.observe(durationMs, outcome);
   }
 
   /** The Prometheus text exposition, from a fresh snapshot. */

@@ -14,7 +14,7 @@ import type { Logger } from '../log/logger.js';
 import { evaluateHealth, type HealthRules } from './health.js';
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './page.js';
 import type { DaemonSnapshot, ReadingHistory } from './snapshot.js';
-import type { StatusMetrics } from './status-metrics.js';
+import type { MetricsSource } from './lazy-metrics.js';
 
 export interface StatusServerOptions {
   host: string;
@@ -22,7 +22,7 @@ export interface StatusServerOptions {
   port: number;
   snapshot: () => DaemonSnapshot;
   history: ReadingHistory;
-  metrics: StatusMetrics;
+  metrics: MetricsSource;
   logger: Logger;
   rules?: Partial<HealthRules>;
   /** How far back /api/history reaches; default 24 h. */
