@@ -3,8 +3,10 @@
 // Invariants every implementation keeps (test/outbox/outbox-contract.test.ts checks them):
 // - `append` returns only once the record is committed (on disk for SqliteOutbox), so a
 //   reading is stored before its first send.
-// - `take` hands out the oldest entries first, by (time, seq); seq is a per-store tie-breaker
-//   that only grows. A taken entry is leased: no later `take` returns it until the caller
+// - `take` hands out the oldest entries first, by seq: seqs only grow and are handed out as
+//   records are appended, and readings are appended as they are measured, so seq order is
+//   measurement order. `time` is carried, never sorted on: a wall clock stepped backwards
+//   (NTP on a Pi without an RTC) must not reorder the queue. A taken entry is leased: no later `take` returns it until the caller
 //   settles it with `ack` (delivered, deleted), `release` (failed, retried later in its
 //   original place, attempts + 1) or `deadLetter` (refused for good, kept aside).
 //   Leases live in memory: after a crash every stored entry is pending again, so at most the
@@ -19,7 +21,7 @@
 export interface OutboxRecord {
   /** The CloudEvent id, kept across every retry. */
   id: string;
-  /** Measurement time, ms since the epoch: the queue order. */
+  /** Measurement time, ms since the epoch (the wall clock; not the queue order, see above). */
   time: number;
   /** The encoded HTTP message (event/build-event.ts HttpMessage) as JSON: headers without credentials, and body. */
   payload: string;
@@ -56,7 +58,7 @@ export interface OutboxStats {
 export interface Outbox {
   /** Committed (durable) before it returns. */
   append(record: OutboxRecord): { dropped: number };
-  /** Oldest first by (time, seq); leases what it returns. */
+  /** Oldest first by seq (append order); leases what it returns. */
   take(limit: number): OutboxEntry[];
   /** Delivered: delete. */
   ack(seqs: readonly number[]): void;

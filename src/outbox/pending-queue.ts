@@ -1,27 +1,25 @@
-// The queue order and the leases, kept in memory for both outboxes. SqliteOutbox keeps only
-// (seq, time, bytes) here and the payloads on disk: the order lives in this array instead of
-// an SQLite index, so an append writes one table page and no index page (fewer bytes per
-// reading on an SD card), and `take` skips leased entries without a query.
+// The queue order and the leases of MemoryOutbox (SqliteOutbox keeps its queue on disk and
+// only a small window of it in memory, see sqlite-outbox.ts).
 //
 // Removal is lazy: a removed entry leaves `bySeq` at once and stays in `items` as a dead
 // slot until the dead outnumber the live (then one filter compacts the array), and `head`
 // skips the dead run at the front. Acks remove from the front of a long array; a splice
-// there moves every later element (~170 us per ack with 200,000 queued) and a filter per
-// batch walks them all, which made a long drain quadratic. Now a removal is O(1) amortized.
+// there moves every later element and a filter per batch walks them all, which made a long
+// drain quadratic. Now a removal is O(1) amortized.
 //
-// Invariant: `items` is sorted by (time, seq) and holds every entry of `bySeq` (live: the
-// slot is `bySeq.get(item.seq)`) plus `dead` removed ones, none of them before `head` live;
-// every leased seq is in `bySeq`; `totalBytes` is the sum of `bytes` over the live entries.
+// Invariant: `items` is sorted by seq (append order, see outbox.ts) and holds every entry of
+// `bySeq` (live: the slot is `bySeq.get(item.seq)`) plus `dead` removed ones, none of them
+// before `head` live; every leased seq is in `bySeq`; `totalBytes` is the sum of `bytes` over
+// the live entries.
 
 export interface QueueItem {
   readonly seq: number;
-  readonly time: number;
   readonly bytes: number;
 }
 
-/** The queue order: measurement time, then seq (append order). */
-export function compareItems(a: Pick<QueueItem, 'seq' | 'time'>, b: Pick<QueueItem, 'seq' | 'time'>): number {
-  return a.time - b.time || a.seq - b.seq;
+/** The queue order: seq, i.e. append order, which is the order the readings were taken. */
+export function compareItems(a: Pick<QueueItem, 'seq'>, b: Pick<QueueItem, 'seq'>): number {
+  return a.seq - b.seq;
 }
 
 export class PendingQueue<T extends QueueItem> {
@@ -66,7 +64,7 @@ export class PendingQueue<T extends QueueItem> {
     }
   }
 
-  /** Readings come mostly in time order, so the common case is a push at the end. */
+  /** Seqs only grow, so the common case is a push at the end. */
   insert(item: T): void {
     const last = this.items[this.items.length - 1];
     if (!last || compareItems(last, item) < 0) this.items.push(item);

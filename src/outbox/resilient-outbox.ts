@@ -6,7 +6,10 @@
 // - Both stores draw seqs from one SeqCounter, so a seq names one event in this process;
 //   `owner` says which store leased each seq in flight, and settling goes there.
 // - While on memory, `take` still serves the disk's backlog when the disk can be read (a full
-//   disk reads fine), merged with memory by (time, seq), so the order holds across stores.
+//   disk reads fine), merged with memory by seq, so the order holds across stores.
+// - Moving memory entries to disk keeps their order: they move oldest first, and the disk
+//   keeps each entry's seq (from the shared counter) unless the file held a higher one at
+//   open; then they get new seqs, still after everything the file holds.
 // - A delivery the disk could not delete (ack) or move (dead letter) stays leased on the disk
 //   and is applied at the next successful retry: it is never handed out again meanwhile.
 // - The disk is retried on append/take at most every `retryMs` by the clock; when it works,

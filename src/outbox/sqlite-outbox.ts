@@ -2,29 +2,35 @@
 //
 // On-disk format (PRAGMA user_version = 1):
 //   events(seq INTEGER PRIMARY KEY, id TEXT, time INTEGER, attempts INTEGER, payload TEXT)
-//     One row per event waiting for a 2xx. seq is the rowid, handed out in increasing order
-//     (never reused while this process runs, and above every seq in the file at open); time is
-//     the measurement time in ms since the epoch; payload the structured CloudEvent JSON;
-//     attempts the failed sends so far.
+//     One row per event waiting for a 2xx. seq is the rowid and the queue order: handed out
+//     in increasing order as readings are appended (never reused while this process runs,
+//     and above every seq in the file at open), so seq order is measurement order even when
+//     the wall clock steps backwards (NTP on a Pi without an RTC). time is the measurement
+//     time in ms since the epoch (carried, never sorted on); payload the structured
+//     CloudEvent JSON; attempts the failed sends so far.
 //   dead_letters(seq, id, time, attempts, payload, status INTEGER NULL, reason TEXT,
 //                failed_at INTEGER)
 //     Events the endpoint refused for good, in the order they were refused (implicit rowid),
 //     at most `maxDeadLetters` (the oldest are pruned in the same transaction).
-//   No secondary index: the queue order (time, seq), the byte total and the leases are kept in
-//   memory (PendingQueue), loaded by one scan at open.
+//   No secondary index: the order is the rowid, so "the oldest" is a rowid range scan.
+//
+// Memory does not grow with the backlog (it lives on disk): kept are the depth and byte
+// totals (one aggregate query at open, then kept up to date), the leases (seq -> bytes), and
+// `pending`: the oldest rows not leased, at most WINDOW read ahead (with payloads) plus the
+// entries released back (seq and bytes only, re-read when taken again).
 //
 // Invariants:
 // - An event is in `events` from the commit of its append until the commit that acks it,
 //   drops it or moves it to dead_letters; each of those is one transaction.
-// - synchronous=FULL in WAL mode: every commit fsyncs the WAL, so an append that returned
-//   survives power loss. Leases are not stored: after a crash everything is pending again.
-// - Acks are the exception: an ack commits with synchronous=NORMAL (written to the WAL,
-//   no fsync of its own) unless the last fsynced commit is ACK_SYNC_MS or more ago. The
-//   WAL is sequential, so the next fsync (the next append, a due ack, a checkpoint) makes
-//   it durable too. A killed process loses nothing (the write is in the page cache); a
-//   power loss can forget the acks of the last ACK_SYNC_MS, whose events are then sent
-//   once more (same ids; receivers dedupe), never lost. Without this every delivery paid
-//   an fsync: a drain ran at the disk's fsync rate and each reading cost two fsyncs.
+// - synchronous=FULL in WAL mode: every commit fsyncs the WAL, acks included (several acks
+//   share one transaction when the caller batches them), so an append that returned survives
+//   power loss and an ack that returned is not undone by one: after SIGKILL or power loss at
+//   most the events in flight are sent again. Leases are not stored: after a crash
+//   everything is pending again.
+// - `cursor` is the highest seq read from `events` by a refill (0 before the first). Every
+//   row with seq <= cursor is either leased or in `pending`; rows above it are found by the
+//   next refill (which skips leased ones: adopted leases can lie above it). `pending` is
+//   sorted by seq, and every seq in it is <= cursor.
 // - The byte total (sum of UTF-8 payload lengths) is at most maxBytes after every append,
 //   except while in-flight entries alone exceed it (they are never dropped).
 //
@@ -33,7 +39,7 @@
 // - page_size 1024 (set before the first table is made, so only for new files): a WAL frame
 //   is 1024 + 24 bytes, so a one-row commit appends ~1 KiB instead of ~4 KiB and rarely
 //   crosses a 4 KiB filesystem page. With 4096 the same workload wrote about 1.6x more.
-// - no index on (time, seq): it would add a second page to every commit (~+20% bytes).
+// - no index besides the rowid: an index on another column would add a page to every commit.
 // - wal_autocheckpoint 1000 pages (~1 MiB of WAL): a checkpoint writes each hot page once
 //   for ~hundreds of readings; going lower costs more, higher saves little. The WAL file is
 //   reused from its start after a checkpoint (no truncate/regrow churn); journal_size_limit
@@ -56,7 +62,6 @@ import {
   type OutboxRecord,
   type OutboxStats,
 } from './outbox.js';
-import { PendingQueue, type QueueItem } from './pending-queue.js';
 import { SeqCounter } from './seq-counter.js';
 import { classifyStorageFault } from './storage-fault.js';
 
@@ -65,8 +70,17 @@ export const SCHEMA_VERSION = 1;
 const PAGE_SIZE = 1024;
 const WAL_AUTOCHECKPOINT_PAGES = 1000;
 const JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024;
-/** Longest time an ack may stay without an fsync (see the header). */
-export const ACK_SYNC_MS = 1000;
+/**
+ * SQLite's page cache, KiB. better-sqlite3 builds with 16 MiB, which a long backlog fills (the
+ * open-time totals and the drain read every page once): RSS that grows with the backlog. The
+ * hot pages (the b-tree's interior pages, the first and last leaves) fit in far less; the
+ * rest is read from the OS page cache.
+ */
+const CACHE_KIB = 1024;
+/** Rows read ahead into memory by one refill: payloads included, so ~WINDOW KiB at most. */
+const WINDOW = 256;
+/** Rows looked at per query when choosing what to drop for the byte bound. */
+const VICTIM_BATCH = 64;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -113,6 +127,18 @@ interface EntryRow {
   payload: string;
 }
 
+/** A row of `pending`: `row` is absent for an entry released back (re-read when taken). */
+interface PendingSlot {
+  seq: number;
+  bytes: number;
+  row?: EntryRow;
+}
+
+interface Victim {
+  seq: number;
+  bytes: number;
+}
+
 interface DeadLetterRow extends EntryRow {
   status: number | null;
   reason: string;
@@ -122,18 +148,29 @@ interface DeadLetterRow extends EntryRow {
 export class SqliteOutbox implements Outbox {
   readonly path: string;
   private readonly db: Database.Database;
-  private readonly queue = new PendingQueue<QueueItem>();
   private readonly maxBytes: number;
   private readonly maxDeadLetters: number;
   private readonly counters: Counters | undefined;
   private readonly clock: Clock;
   private readonly seqs: SeqCounter;
+  private depth = 0;
+  private totalBytes = 0;
+  /** Taken and not settled: seq -> payload bytes. */
+  private readonly leased = new Map<number, number>();
+  /** The oldest rows not leased, by seq (see the header). */
+  private pending: PendingSlot[] = [];
+  private cursor = 0;
+  /** The largest seq in the file at open: seqs above it were handed out by this process. */
+  private maxSeqAtOpen = 0;
   private deadCount = 0;
   private droppedCount = 0;
   private closed = false;
 
   private readonly insertEvent: Database.Statement<[number, string, number, number, string]>;
   private readonly selectEvent: Database.Statement<[number], EntryRow>;
+  private readonly selectBytes: Database.Statement<[number], { bytes: number }>;
+  private readonly selectAfter: Database.Statement<[number, number], EntryRow>;
+  private readonly selectOldest: Database.Statement<[number, number], { seq: number; bytes: number }>;
   private readonly deleteEvent: Database.Statement<[number]>;
   private readonly bumpAttempts: Database.Statement<[number]>;
   private readonly moveToDead: Database.Statement<[number | null, string, number, number]>;
@@ -144,10 +181,9 @@ export class SqliteOutbox implements Outbox {
   private readonly selectDead: Database.Statement<[number], DeadLetterRow>;
   /** Built once: db.transaction() makes several closures per call, per ack during a drain. */
   private readonly deleteMany: Database.Transaction<(seqs: readonly number[]) => void>;
-  private readonly syncNormal: Database.Statement<[]>;
-  private readonly syncFull: Database.Statement<[]>;
-  /** clock.now() of the last commit that fsynced the WAL (everything before it is durable). */
-  private lastSyncAt = Number.NEGATIVE_INFINITY;
+  private readonly insertAndDrop: Database.Transaction<
+    (entries: readonly OutboxEntry[], excess: number, deadLetters: readonly DeadLetter[]) => Victim[]
+  >;
 
   /** Opens or creates the file; throws the SqliteError (code SQLITE_*) when it cannot. */
   constructor(options: SqliteOutboxOptions) {
@@ -168,6 +204,7 @@ export class SqliteOutbox implements Outbox {
       this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       this.db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
       this.db.pragma('temp_store = MEMORY');
+      this.db.pragma(`cache_size = -${CACHE_KIB}`);
       const version = this.db.pragma('user_version', { simple: true });
       if (typeof version === 'number' && version > SCHEMA_VERSION) {
         throw new TelemetryError(
@@ -180,6 +217,13 @@ export class SqliteOutbox implements Outbox {
         'INSERT INTO events (seq, id, time, attempts, payload) VALUES (?, ?, ?, ?, ?)',
       );
       this.selectEvent = this.db.prepare('SELECT seq, id, time, attempts, payload FROM events WHERE seq = ?');
+      this.selectBytes = this.db.prepare('SELECT octet_length(payload) AS bytes FROM events WHERE seq = ?');
+      this.selectAfter = this.db.prepare(
+        'SELECT seq, id, time, attempts, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+      );
+      this.selectOldest = this.db.prepare(
+        'SELECT seq, octet_length(payload) AS bytes FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+      );
       this.deleteEvent = this.db.prepare('DELETE FROM events WHERE seq = ?');
       this.bumpAttempts = this.db.prepare('UPDATE events SET attempts = attempts + 1 WHERE seq = ?');
       this.moveToDead = this.db.prepare(
@@ -197,8 +241,18 @@ export class SqliteOutbox implements Outbox {
       this.deleteMany = this.db.transaction((seqs: readonly number[]) => {
         for (const seq of seqs) this.deleteEvent.run(seq);
       });
-      this.syncNormal = this.db.prepare('PRAGMA synchronous = NORMAL');
-      this.syncFull = this.db.prepare('PRAGMA synchronous = FULL');
+      this.insertAndDrop = this.db.transaction(
+        (entries: readonly OutboxEntry[], excess: number, deadLetters: readonly DeadLetter[]) => {
+          for (const e of entries) this.insertEvent.run(e.seq, e.id, e.time, e.attempts, e.payload);
+          for (const d of deadLetters) {
+            this.insertDead.run(d.seq, d.id, d.time, d.attempts, d.payload, d.status, d.reason, d.failedAt);
+          }
+          if (deadLetters.length > 0) this.pruneDeadLetters(deadLetters.length);
+          const victims = excess > 0 ? this.oldestUnleased(excess) : [];
+          for (const v of victims) this.deleteEvent.run(v.seq);
+          return victims;
+        },
+      );
       this.load();
     } catch (err) {
       try {
@@ -212,56 +266,52 @@ export class SqliteOutbox implements Outbox {
 
   append(record: OutboxRecord): { dropped: number } {
     this.assertOpen();
-    const item: QueueItem = { seq: this.seqs.next(), time: record.time, bytes: payloadBytes(record.payload) };
-    this.queue.insert(item);
-    const victims = this.queue.victimsToFit(this.maxBytes);
-    try {
-      if (victims.length === 0) this.insertEvent.run(item.seq, record.id, record.time, 0, record.payload);
-      else this.insertAndDrop([{ ...record, seq: item.seq, attempts: 0 }], victims);
-      this.lastSyncAt = this.clock.now();
-    } catch (err) {
-      this.queue.remove([item.seq]);
-      throw err;
-    }
+    const seq = this.seqs.next();
+    const bytes = payloadBytes(record.payload);
+    const excess = this.totalBytes + bytes - this.maxBytes;
+    let victims: Victim[] = [];
+    if (excess <= 0) this.insertEvent.run(seq, record.id, record.time, 0, record.payload);
+    else victims = this.insertAndDrop([{ ...record, seq, attempts: 0 }], excess, []);
+    this.depth += 1;
+    this.totalBytes += bytes;
     return { dropped: this.dropped(victims) };
   }
 
   take(limit: number): OutboxEntry[] {
     this.assertOpen();
-    const items = this.queue.take(limit);
     const out: OutboxEntry[] = [];
-    try {
-      for (const item of items) {
-        const row = this.selectEvent.get(item.seq);
-        if (row) out.push({ ...row });
-        else this.queue.remove([item.seq]); // deleted behind our back: nothing to send
-      }
-    } catch (err) {
-      for (const item of items) this.queue.unlease(item.seq);
-      throw err;
+    while (out.length < limit) {
+      if (this.pending.length === 0 && !this.refill()) break;
+      const chosen = this.pending.slice(0, limit - out.length);
+      // Read before changing anything: a failed read leaves the queue as it was.
+      const rows = chosen.map((slot) => slot.row ?? this.selectEvent.get(slot.seq));
+      this.pending.splice(0, chosen.length);
+      chosen.forEach((slot, i) => {
+        const row = rows[i];
+        if (!row) {
+          // deleted behind our back: nothing to send
+          this.depth -= 1;
+          this.totalBytes -= slot.bytes;
+          return;
+        }
+        this.leased.set(slot.seq, slot.bytes);
+        out.push({ seq: row.seq, id: row.id, time: row.time, attempts: row.attempts, payload: row.payload });
+      });
     }
     return out;
   }
 
   ack(seqs: readonly number[]): void {
     this.assertOpen();
-    const leased = seqs.filter((seq) => this.queue.isLeased(seq));
+    const leased = seqs.filter((seq) => this.leased.has(seq));
     if (leased.length === 0) return;
-    const now = this.clock.now();
-    const lazy = now - this.lastSyncAt < ACK_SYNC_MS;
-    if (lazy) this.syncNormal.run();
-    try {
-      this.deleteMany(leased);
-    } finally {
-      if (lazy) this.syncFull.run();
-    }
-    if (!lazy) this.lastSyncAt = now;
-    this.queue.remove(leased);
+    this.deleteMany(leased);
+    this.forgetLeased(leased);
   }
 
   release(seqs: readonly number[]): void {
     this.assertOpen();
-    const leased = seqs.filter((seq) => this.queue.isLeased(seq));
+    const leased = seqs.filter((seq) => this.leased.has(seq));
     if (leased.length === 0) return;
     try {
       this.db.transaction(() => {
@@ -269,20 +319,20 @@ export class SqliteOutbox implements Outbox {
       })();
     } finally {
       // Back in the queue even when the count could not be written: a retry matters more.
-      for (const seq of leased) this.queue.unlease(seq);
+      this.unlease(leased);
     }
   }
 
   deadLetter(seq: number, status: number | null, reason: string): void {
     this.assertOpen();
-    if (!this.queue.isLeased(seq)) return;
+    if (!this.leased.has(seq)) return;
     const failedAt = this.clock.now();
     this.db.transaction(() => {
       this.moveToDead.run(status, reason, failedAt, seq);
       this.deleteEvent.run(seq);
       this.pruneDeadLetters(1);
     })();
-    this.queue.remove([seq]);
+    this.forgetLeased([seq]);
     this.deadCount = Math.min(this.deadCount + 1, this.maxDeadLetters);
   }
 
@@ -293,9 +343,9 @@ export class SqliteOutbox implements Outbox {
 
   stats(): OutboxStats {
     return {
-      depth: this.queue.depth,
-      bytes: this.queue.bytes,
-      inFlight: this.queue.inFlight,
+      depth: this.depth,
+      bytes: this.totalBytes,
+      inFlight: this.leased.size,
       deadLettered: this.deadCount,
       dropped: this.droppedCount,
       storage: 'disk',
@@ -314,48 +364,100 @@ export class SqliteOutbox implements Outbox {
 
   /** Puts taken entries back without counting an attempt (a take that was not used). */
   unlease(seqs: readonly number[]): void {
-    for (const seq of seqs) this.queue.unlease(seq);
+    for (const seq of seqs) {
+      const bytes = this.leased.get(seq);
+      if (bytes === undefined) continue;
+      this.leased.delete(seq);
+      // Above the cursor the next refill finds it; at or below, it goes back in its place.
+      if (seq <= this.cursor) this.insertPending({ seq, bytes });
+    }
   }
 
-  /** Leases seqs that are in flight elsewhere (a reopened file whose events were taken). */
+  /** Leases seqs that are present and free (in flight elsewhere: a reopened file whose events were taken). */
   adoptLeases(seqs: readonly number[]): number[] {
-    return seqs.filter((seq) => this.queue.lease(seq));
+    this.assertOpen();
+    const adopted: number[] = [];
+    for (const seq of seqs) {
+      if (this.leased.has(seq)) continue;
+      const row = this.selectBytes.get(seq);
+      if (!row) continue;
+      this.leased.set(seq, row.bytes);
+      this.pending = this.pending.filter((slot) => slot.seq !== seq);
+      adopted.push(seq);
+    }
+    return adopted;
   }
 
   /**
    * Takes over entries and dead letters from another store (the memory fallback) in one
-   * transaction, oldest first. Entries get new seqs; time, id, payload and attempts are kept.
+   * transaction. An entry keeps its seq, and so its place in the order, when the seq is above
+   * every seq the file held at open and below the next one to hand out: then it came from the
+   * SeqCounter this store shares with the other one (the caller's duty), so no row has it.
+   * Otherwise (the process started while the disk was away and counted from 1) it gets a new
+   * seq, after everything in the file. time, id, payload and attempts are kept.
    * Returns how many entries the byte bound dropped.
    */
   importEntries(entries: readonly OutboxEntry[], deadLetters: readonly DeadLetter[] = []): { dropped: number } {
     this.assertOpen();
-    const moved = entries.map((e) => ({ ...e, seq: this.seqs.next() }));
-    const items = moved.map((e): QueueItem => ({ seq: e.seq, time: e.time, bytes: payloadBytes(e.payload) }));
-    for (const item of items) this.queue.insert(item);
-    const victims = this.queue.victimsToFit(this.maxBytes);
-    try {
-      this.insertAndDrop(moved, victims, deadLetters);
-    } catch (err) {
-      this.queue.remove(items.map((i) => i.seq));
-      throw err;
+    const keep = (seq: number): boolean => seq > this.maxSeqAtOpen && seq < this.seqs.peek();
+    const moved = entries.map((e) => ({ ...e, seq: keep(e.seq) ? e.seq : this.seqs.next() }));
+    const bytes = moved.reduce((sum, e) => sum + payloadBytes(e.payload), 0);
+    const victims = this.insertAndDrop(moved, this.totalBytes + bytes - this.maxBytes, deadLetters);
+    this.depth += moved.length;
+    this.totalBytes += bytes;
+    for (const e of moved) {
+      if (e.seq <= this.cursor) this.insertPending({ seq: e.seq, bytes: payloadBytes(e.payload), row: e });
     }
     this.deadCount = Math.min(this.deadCount + deadLetters.length, this.maxDeadLetters);
     return { dropped: this.dropped(victims) };
   }
 
-  private insertAndDrop(
-    entries: readonly OutboxEntry[],
-    victims: readonly QueueItem[],
-    deadLetters: readonly DeadLetter[] = [],
-  ): void {
-    this.db.transaction(() => {
-      for (const e of entries) this.insertEvent.run(e.seq, e.id, e.time, e.attempts, e.payload);
-      for (const v of victims) this.deleteEvent.run(v.seq);
-      for (const d of deadLetters) {
-        this.insertDead.run(d.seq, d.id, d.time, d.attempts, d.payload, d.status, d.reason, d.failedAt);
+  /** Reads up to WINDOW rows above the cursor into `pending`; false when there are none. */
+  private refill(): boolean {
+    const rows = this.selectAfter.all(this.cursor, WINDOW);
+    const last = rows[rows.length - 1];
+    if (!last) return false;
+    for (const row of rows) {
+      if (!this.leased.has(row.seq)) this.pending.push({ seq: row.seq, bytes: payloadBytes(row.payload), row });
+    }
+    this.cursor = last.seq;
+    return true;
+  }
+
+  /** The oldest rows not leased whose bytes add up to at least `excess` (fewer if there are not enough). */
+  private oldestUnleased(excess: number): Victim[] {
+    const victims: Victim[] = [];
+    let freed = 0;
+    let after = 0;
+    while (freed < excess) {
+      const rows = this.selectOldest.all(after, VICTIM_BATCH);
+      for (const row of rows) {
+        if (freed >= excess) break;
+        if (this.leased.has(row.seq)) continue;
+        victims.push(row);
+        freed += row.bytes;
       }
-      if (deadLetters.length > 0) this.pruneDeadLetters(deadLetters.length);
-    })();
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < VICTIM_BATCH) break;
+      after = last.seq;
+    }
+    return victims;
+  }
+
+  private insertPending(slot: PendingSlot): void {
+    let at = this.pending.length;
+    while (at > 0 && (this.pending[at - 1] as PendingSlot).seq > slot.seq) at--;
+    this.pending.splice(at, 0, slot);
+  }
+
+  private forgetLeased(seqs: readonly number[]): void {
+    for (const seq of seqs) {
+      const bytes = this.leased.get(seq);
+      if (bytes === undefined) continue;
+      this.leased.delete(seq);
+      this.depth -= 1;
+      this.totalBytes -= bytes;
+    }
   }
 
   private pruneDeadLetters(added: number): void {
@@ -363,26 +465,33 @@ export class SqliteOutbox implements Outbox {
     if (excess > 0) this.pruneDead.run(excess);
   }
 
-  private dropped(victims: readonly QueueItem[]): number {
+  private dropped(victims: readonly Victim[]): number {
     if (victims.length === 0) return 0;
-    this.queue.remove(victims.map((v) => v.seq));
+    const gone = new Set(victims.map((v) => v.seq));
+    this.pending = this.pending.filter((slot) => !gone.has(slot.seq));
+    for (const v of victims) {
+      this.depth -= 1;
+      this.totalBytes -= v.bytes;
+    }
     this.droppedCount += victims.length;
     this.counters?.inc('events_dropped_total', { reason: 'outbox_full' }, victims.length);
     return victims.length;
   }
 
   private load(): void {
-    const rows = this.db
-      .prepare<[], QueueItem>('SELECT seq, time, octet_length(payload) AS bytes FROM events')
-      .all();
-    this.queue.load(rows);
-    let maxSeq = 0;
-    for (const row of rows) if (row.seq > maxSeq) maxSeq = row.seq;
+    const totals = this.db
+      .prepare<[], { n: number; bytes: number; maxSeq: number | null }>(
+        'SELECT count(*) AS n, coalesce(sum(octet_length(payload)), 0) AS bytes, max(seq) AS maxSeq FROM events',
+      )
+      .get();
+    this.depth = totals?.n ?? 0;
+    this.totalBytes = totals?.bytes ?? 0;
     const dead = this.db
       .prepare<[], { n: number; maxSeq: number | null }>('SELECT count(*) AS n, max(seq) AS maxSeq FROM dead_letters')
       .get();
     this.deadCount = dead?.n ?? 0;
-    this.seqs.raise(Math.max(maxSeq, dead?.maxSeq ?? 0) + 1);
+    this.maxSeqAtOpen = Math.max(totals?.maxSeq ?? 0, dead?.maxSeq ?? 0);
+    this.seqs.raise(this.maxSeqAtOpen + 1);
   }
 
   private assertOpen(): void {

@@ -62,12 +62,26 @@ describe.each(implementations)('$name', ({ open }) => {
     rmSync(env.dir, { recursive: true, force: true });
   });
 
-  it('hands out the oldest measurement first, ties in append order', () => {
-    outbox.append(record('c', 3000));
-    outbox.append(record('a1', 1000));
+  it('hands out entries in append order, the order the readings were taken', () => {
+    outbox.append(record('a', 1000));
     outbox.append(record('b', 2000));
-    outbox.append(record('a2', 1000));
-    expect(ids(outbox.take(10))).toEqual(['a1', 'a2', 'b', 'c']);
+    outbox.append(record('c', 2000));
+    outbox.append(record('d', 3000));
+    expect(ids(outbox.take(10))).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('keeps append order when the wall clock steps backwards', () => {
+    // A Pi without an RTC boots at an old time and NTP steps it forwards, or a step goes back.
+    outbox.append(record('before-step-1', 1_700_000_060_000));
+    outbox.append(record('before-step-2', 1_700_000_062_000));
+    outbox.append(record('after-step-1', 1_700_000_000_000));
+    outbox.append(record('after-step-2', 1_700_000_002_000));
+    const first = outbox.take(1);
+    expect(ids(first)).toEqual(['before-step-1']);
+    outbox.release(first.map((e) => e.seq));
+    const all = outbox.take(10);
+    expect(ids(all)).toEqual(['before-step-1', 'before-step-2', 'after-step-1', 'after-step-2']);
+    expect(all.map((e) => e.time)).toEqual([1_700_000_060_000, 1_700_000_062_000, 1_700_000_000_000, 1_700_000_002_000]);
   });
 
   it('returns what was appended, with no attempts yet', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PendingQueue, type QueueItem } from '../../src/outbox/pending-queue.js';
 
-const item = (seq: number, time = seq): QueueItem => ({ seq, time, bytes: 10 });
+const item = (seq: number): QueueItem => ({ seq, bytes: 10 });
 const seqs = (items: readonly QueueItem[]): number[] => items.map((i) => i.seq);
 
 describe('PendingQueue: order, leases and bytes across many removals', () => {
@@ -18,12 +18,12 @@ describe('PendingQueue: order, leases and bytes across many removals', () => {
     expect(seqs(q.unleased()).slice(0, 2)).toEqual([804, 805]);
   });
 
-  it('hands out an entry older than everything removed so far first', () => {
+  it('puts an entry with a lower seq than everything removed so far first', () => {
     const q = new PendingQueue<QueueItem>();
-    for (let i = 1; i <= 100; i++) q.insert(item(i, 1000 + i));
+    for (let i = 11; i <= 110; i++) q.insert(item(i));
     q.remove(seqs(q.take(90)));
-    q.insert(item(101, 5)); // measured long ago (e.g. taken over from the memory fallback)
-    expect(seqs(q.take(2))).toEqual([101, 91]);
+    q.insert(item(5)); // appended earlier, inserted late
+    expect(seqs(q.take(2))).toEqual([5, 101]);
     expect(q.depth).toBe(11);
   });
 

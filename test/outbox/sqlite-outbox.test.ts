@@ -70,6 +70,58 @@ describe('SqliteOutbox on disk', () => {
     }
   });
 
+  it('serves a backlog far larger than what it reads ahead in order, through releases, acks and appends', () => {
+    const path = join(dir, 'outbox.db');
+    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 30 });
+    try {
+      for (let i = 0; i < 1000; i++) outbox.append(event(`e${i}`, 1000 + i));
+      const first = outbox.take(300);
+      expect(first.map((e) => e.id)).toEqual(Array.from({ length: 300 }, (_, i) => `e${i}`));
+      outbox.ack(first.filter((_, i) => i % 3 !== 1).map((e) => e.seq));
+      outbox.release(first.filter((_, i) => i % 3 === 1).map((e) => e.seq));
+      for (let i = 1000; i < 1010; i++) outbox.append(event(`e${i}`, i)); // the clock stepped back
+      const rest = outbox.take(5000);
+      const expected = [
+        ...Array.from({ length: 100 }, (_, k) => `e${3 * k + 1}`),
+        ...Array.from({ length: 710 }, (_, k) => `e${300 + k}`),
+      ];
+      expect(rest.map((e) => e.id)).toEqual(expected);
+      expect(rest[0]?.attempts).toBe(1);
+      expect(outbox.stats()).toMatchObject({ depth: 810, inFlight: 810 });
+      const bytes = outbox.stats().bytes;
+      outbox.close();
+      const reopened = new SqliteOutbox({ path, maxBytes: 1 << 30 });
+      try {
+        expect(reopened.stats()).toMatchObject({ depth: 810, bytes, inFlight: 0 });
+        expect(reopened.take(5000).map((e) => e.id)).toEqual(expected);
+      } finally {
+        reopened.close();
+      }
+    } finally {
+      outbox.close();
+    }
+  });
+
+  it('drops the oldest entries it has already read ahead, never one in flight', () => {
+    const id = (i: number): string => `e${String(i).padStart(3, '0')}`; // equal payload sizes
+    const size = event(id(0), 0).payload.length;
+    const outbox = new SqliteOutbox({ path: join(dir, 'outbox.db'), maxBytes: 500 * size, counters: new Counters() });
+    try {
+      for (let i = 0; i < 500; i++) outbox.append(event(id(i), i));
+      const inFlight = outbox.take(2); // reads the oldest rows ahead
+      expect(outbox.append(event(id(500), 500))).toEqual({ dropped: 1 }); // e002
+      outbox.release([inFlight[1]!.seq]);
+      expect(outbox.append(event(id(501), 501))).toEqual({ dropped: 1 }); // e001, released, is the oldest free
+      expect(outbox.stats()).toMatchObject({ depth: 500, bytes: 500 * size, dropped: 2, inFlight: 1 });
+      const rest = outbox.take(1000).map((e) => e.id);
+      expect(rest).toHaveLength(499);
+      expect(rest.slice(0, 2)).toEqual([id(3), id(4)]);
+      expect(rest.slice(-2)).toEqual([id(500), id(501)]);
+    } finally {
+      outbox.close();
+    }
+  });
+
   it('loses no committed event when the process is killed with SIGKILL mid-stream', async () => {
     const path = join(dir, 'outbox.db');
     const committed: string[] = [];
