@@ -68,7 +68,6 @@ export class Daemon {
   private readonly startedAt: number;
   private readyFlag = false;
   private stopping = false;
-  private readonly readingListeners: Array<(r: Reading) => void> = [];
   private readonly commands: CommandHandler;
   private readonly history: RingHistory;
   private readonly sendDurations = new SendDurations();
@@ -90,7 +89,6 @@ export class Daemon {
       nameSensors: config.sensors.length > 1,
     };
     this.history = new RingHistory({ clock: this.clock });
-    this.readingListeners.push((r) => this.history.add(r));
     this.readiness = new Readiness({ notifier: this.notifier, timeoutMs: config.startTimeoutMs, clock: this.clock, logger: this.logger });
     const outboxOpen = this.readiness.require('outbox');
     this.firstReading = this.readiness.require('first-reading');
@@ -167,14 +165,6 @@ export class Daemon {
     this.logger.info({ queued: left.depth, sent: this.counters.get('events_sent_total') }, 'stopped');
   }
 
-  onReading(listener: (r: Reading) => void): void {
-    this.readingListeners.push(listener);
-  }
-
-  samplerFor(name?: string): Sampler[] {
-    return name ? this.samplers.filter((s) => s.name === name) : this.samplers;
-  }
-
   snapshot(): DaemonSnapshot {
     const { endpoint } = this.config;
     return {
@@ -226,7 +216,7 @@ export class Daemon {
     if (dropped > 0) this.logger.warn({ dropped, outbox_max_bytes: this.config.delivery.outboxMaxBytes }, 'outbox full, dropped the oldest events');
     this.logger.debug({ event_id: reading.id, sensor: reading.sensor, temp: reading.temperature, hum: reading.humidity }, 'reading queued');
     this.forwarder.notify();
-    for (const listener of this.readingListeners) listener(reading);
+    this.history.add(reading);
   }
 }
 

@@ -1,4 +1,4 @@
-// Command dispatch and exit codes. Only cli/main.ts reads process.env and exits.
+// Command dispatch and exit codes. Only src/cli/ touches process.env, signals and exit.
 // Each command's module is imported when it runs: `run` never loads the endpoint
 // server, the CloudEvents SDK (check) or the HTTP client of `health`, which keeps
 // the daemon's start-up time and resident memory down.

@@ -3,7 +3,7 @@
 // and power-cycle a sensor that keeps failing (when it has a power pin).
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock/clock.js';
-import { sleepQuietly } from '../clock/clock.js';
+import { wakeableSleep } from '../clock/clock.js';
 import type { SamplingConfig } from '../config/config.js';
 import { TelemetryError, errorMessage } from '../errors.js';
 import type { Reading } from '../event/reading.js';
@@ -11,8 +11,6 @@ import type { Logger } from '../log/logger.js';
 import type { Counters } from '../metrics/counters.js';
 import { MODEL_LIMITS, type Sensor } from '../sensor/sensor.js';
 import { ReadingPolicy } from './reading-policy.js';
-
-const WOKEN = new Error('sampler woken');
 
 /** The part of src/gpio/power-switch.ts the sampler needs. */
 export interface PowerCycler {
@@ -181,16 +179,10 @@ export class Sampler {
     }
   }
 
-  // A listener on the long-lived signal rather than AbortSignal.any per cycle: on Node 20
-  // every any() registers itself on its source signal, and this runs once per reading.
   private async waitForNext(started: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
-    const wake = new AbortController();
-    const wakeNow = (): void => wake.abort(WOKEN);
-    this.wakeNow = wakeNow;
-    signal.addEventListener('abort', wakeNow, { once: true });
-    await sleepQuietly(this.o.clock, started + this.state.intervalMs - this.o.clock.now(), wake.signal);
-    signal.removeEventListener('abort', wakeNow);
+    const sleep = wakeableSleep(this.o.clock, started + this.state.intervalMs - this.o.clock.now(), signal);
+    this.wakeNow = sleep.wake;
+    await sleep.done;
     this.wakeNow = null;
   }
 }

@@ -5,7 +5,7 @@
 // endpoint's Retry-After; a backlog found at start waits a random delay first,
 // so a fleet restarting after the same outage does not stampede.
 import type { Clock } from '../clock/clock.js';
-import { sleepQuietly } from '../clock/clock.js';
+import { wakeableSleep } from '../clock/clock.js';
 import type { HttpMessage } from '../event/build-event.js';
 import type { Logger } from '../log/logger.js';
 import type { Counters } from '../metrics/counters.js';
@@ -45,7 +45,6 @@ export interface DeliveryState {
 }
 
 const IDLE_POLL_MS = 1000;
-const WOKEN = new Error('forwarder woken');
 
 export class Forwarder {
   readonly state: DeliveryState = { lastDeliveryAt: null, lastError: null, consecutiveFailures: 0, pausedUntil: 0, inFlight: 0 };
@@ -162,18 +161,10 @@ export class Forwarder {
     this.state.pausedUntil = Math.max(this.state.pausedUntil, this.o.clock.now() + delayMs);
   }
 
-  // One listener on the long-lived signal instead of AbortSignal.any per wait, and a
-  // shared abort reason: on Node 20 each any() stays registered on its source signal and
-  // a reason-less abort() builds a DOMException with a stack, which during a drain (one
-  // wait per delivery) was ~10% of the CPU and most of the garbage.
   private async idle(ms: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
-    const wakeup = new AbortController();
-    const wake = (): void => wakeup.abort(WOKEN);
-    this.wake = wake;
-    signal.addEventListener('abort', wake, { once: true });
-    await sleepQuietly(this.o.clock, ms, wakeup.signal);
-    signal.removeEventListener('abort', wake);
+    const sleep = wakeableSleep(this.o.clock, ms, signal);
+    this.wake = sleep.wake;
+    await sleep.done;
     this.wake = null;
   }
 

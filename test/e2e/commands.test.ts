@@ -1,13 +1,11 @@
 // Cloud-to-device commands end to end: the daemon asks with ct, the local endpoint
 // answers a queued command in the 200 response, the daemon acts on it.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEndpoint } from '../../src/endpoint/endpoint-server.js';
 import { DaemonProcess, seedEnv, tempDir, type LogLine } from '../helpers/daemon-process.js';
+import { cleanupAfterEach } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 async function setup(extra: Record<string, string>) {
   const endpoint = await startEndpoint({});

@@ -1,13 +1,11 @@
 // The built daemon as a real process against the local Drogue-style endpoint on 127.0.0.1.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEndpoint, type EndpointServer } from '../../src/endpoint/endpoint-server.js';
 import { DaemonProcess, seedEnv, tempDir } from '../helpers/daemon-process.js';
+import { cleanupAfterEach } from '../helpers/cleanups.js';
 
 const USERS = [{ app: 'dejanb', device: 'pi', password: 'foobar' }];
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 async function setup(extra: Record<string, string> = {}, users = USERS) {
   const endpoint = await startEndpoint({ users });

@@ -1,18 +1,16 @@
 // The whole daemon, with the REAL onoff code driving a fake /sys/class/gpio in a
 // private mount namespace (test/gpio/fake-sysfs.ts), a simulated DHT whose supply
 // follows its power pin's value file, and the local endpoint on 127.0.0.1.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEndpoint, type EndpointServer } from '../../src/endpoint/endpoint-server.js';
 import { FakeSysfs, PI4_CHIPS, namespaceSupport, type NamespaceProcess } from '../gpio/fake-sysfs.js';
 import { CLI, seedEnv, tempDir } from '../helpers/daemon-process.js';
+import { cleanupAfterEach } from '../helpers/cleanups.js';
 
 const support = namespaceSupport();
 if (!support.ok) console.warn(`hardware-in-the-loop tests skipped: ${support.reason}`);
 
-const cleanups: Array<() => Promise<unknown> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const POWER_BCM = 22; // sysfs 534 on a 6.6+ kernel (base 512)
 const LED_BCM = 17; // sysfs 529

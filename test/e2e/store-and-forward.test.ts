@@ -2,14 +2,12 @@
 // SIGKILL and refusals; Retry-After honoured; the outbox bounded.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEndpoint, type EndpointServer, type ReceivedEvent } from '../../src/endpoint/endpoint-server.js';
 import { DaemonProcess, seedEnv, tempDir } from '../helpers/daemon-process.js';
+import { cleanupAfterEach } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 async function endpoint(): Promise<EndpointServer> {
   const server = await startEndpoint({ users: [{ app: 'dejanb', device: 'pi', password: 'foobar' }] });

@@ -1,13 +1,11 @@
 // The daemon tells systemd the truth, over a REAL notify datagram socket.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEndpoint } from '../../src/endpoint/endpoint-server.js';
 import { NotifyListener } from '../systemd/notify-listener.js';
 import { DaemonProcess, seedEnv, tempDir } from '../helpers/daemon-process.js';
+import { cleanupAfterEach } from '../helpers/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 async function setup(extra: Record<string, string>) {
   const endpoint = await startEndpoint({});
