@@ -155,6 +155,7 @@ export class Daemon {
     await guard(this.logger, 'samplers', () => Promise.all(this.samplers.map((s) => s.stopped())));
     this.delivering.abort();
     await guard(this.logger, 'forwarder', () => this.forwarder.stop(stopTimeoutMs));
+    this.readiness.stop();
     await guard(this.logger, 'watchdog', async () => this.watchdog?.stop());
     await guard(this.logger, 'sensors', () => Promise.all(this.sensors.map((s) => s.close())));
     await guard(this.logger, 'gpio', async () => this.actuators?.release());
