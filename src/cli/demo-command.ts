@@ -36,7 +36,7 @@ export async function demoCommand(raw: RawConfig, out: NodeJS.WritableStream): P
       { requireEndpoint: true },
     ) as DaemonConfig;
     const page = config.statusListen ? `; status page http://${config.statusListen.host}:${config.statusListen.port}/` : '';
-    out.write(`demo: endpoint ${server.url}/v1/status, ${config.sensors.length} simulated sensor(s) every ${config.sampling.intervalMs / 1000}s${page}; Ctrl-C to stop\n`);
+    out.write(`demo: endpoint ${server.url}/v1/status, ${config.sensors.map((s) => (s.model === 'sim' ? 'a simulated DHT' : `${s.model} on BCM ${s.pin}`)).join(', ')} every ${config.sampling.intervalMs / 1000}s${page}; Ctrl-C to stop\n`);
     return await runCommand(config, createLogger(config.logLevel, pino.destination({ fd: 2, sync: true })));
   } finally {
     await server.close();
