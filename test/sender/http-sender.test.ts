@@ -3,20 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock/clock.js';
 import type { EndpointConfig } from '../../src/config/config.js';
 import { HttpSender, basicAuthorization, requestUrl } from '../../src/sender/http-sender.js';
+import { endpointConfig } from '../helpers/endpoint-config.js';
 
-const ENDPOINT: EndpointConfig = {
-  url: new URL('https://http.sandbox.drogue.cloud/v1/foo'),
-  channel: 'status',
-  appId: 'dejanb',
-  deviceId: 'pi',
-  password: 'foobar',
-  dataSchema: 'urn:drogue:iot:temperature',
-  contentMode: 'binary',
-  caFile: null,
-  tlsInsecure: false,
-  requestTimeoutMs: 5000,
-  commandTimeoutS: 0,
-};
+const ENDPOINT: EndpointConfig = endpointConfig();
 const MESSAGE = { headers: { 'content-type': 'application/json', 'ce-id': 'x' }, body: '{"temp":21}' };
 
 let agent: MockAgent;

@@ -10,6 +10,7 @@ import { systemClock } from '../../src/clock/clock.js';
 import type { EndpointConfig } from '../../src/config/config.js';
 import { HttpSender } from '../../src/sender/http-sender.js';
 import { tempDir } from '../helpers/daemon-process.js';
+import { endpointConfig } from '../helpers/endpoint-config.js';
 
 const hasOpenssl = existsSync('/usr/bin/openssl');
 if (!hasOpenssl) console.warn('TLS tests skipped: /usr/bin/openssl is missing');
@@ -35,19 +36,7 @@ beforeAll(async () => {
     req.on('end', () => res.writeHead(202).end());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = {
-    url: new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/v1/status`),
-    channel: 'status',
-    appId: 'app',
-    deviceId: 'pi',
-    password: 'pw',
-    dataSchema: 'urn:drogue:iot:temperature',
-    contentMode: 'binary',
-    caFile: null,
-    tlsInsecure: false,
-    requestTimeoutMs: 5000,
-    commandTimeoutS: 0,
-  };
+  endpoint = endpointConfig({ url: new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/v1/status`) });
 });
 
 afterAll(async () => {
