@@ -6,7 +6,7 @@ import { systemClock, type Clock } from './clock/clock.js';
 import type { DaemonConfig } from './config/config.js';
 import { errorMessage } from './errors.js';
 import { encodeReading } from './event/encode-reading.js';
-import type { EventContext } from './event/event-shape.js';
+import { eventContext, type EventContext } from './event/event-shape.js';
 import type { Reading } from './event/reading.js';
 import type { Logger } from './log/logger.js';
 import { Counters } from './metrics/counters.js';
@@ -80,14 +80,7 @@ export class Daemon {
     this.startedAt = this.clock.now();
     this.notifier = deps.notifier ?? new NullNotifier();
     const { endpoint, delivery } = config;
-    this.eventContext = {
-      appId: endpoint.appId,
-      deviceId: endpoint.deviceId,
-      channel: endpoint.channel,
-      dataSchema: endpoint.dataSchema,
-      geolocation: config.geolocation,
-      nameSensors: config.sensors.length > 1,
-    };
+    this.eventContext = eventContext(config);
     this.history = new RingHistory({ clock: this.clock });
     this.readiness = new Readiness({ notifier: this.notifier, timeoutMs: config.startTimeoutMs, clock: this.clock, logger: this.logger });
     const outboxOpen = this.readiness.require('outbox');

@@ -6,7 +6,8 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { systemClock } from '../clock/clock.js';
 import type { DaemonConfig } from '../config/config.js';
 import { errorMessage } from '../errors.js';
-import { buildEvent, encodeEvent } from '../event/build-event.js';
+import { encodeReading } from '../event/encode-reading.js';
+import { eventContext } from '../event/event-shape.js';
 import { HttpSender } from '../sender/http-sender.js';
 import { readOnce } from './read-command.js';
 
@@ -31,9 +32,9 @@ export async function checkCommand(config: DaemonConfig, options: { send: boolea
   else if (!first || first.temp === undefined || first.hum === undefined || first.time === undefined) say({ ok: false, step: 'send', detail: 'nothing to send: no sensor gave a reading' });
   else {
     const reading = { id: randomUUID(), sensor: first.sensor, temperature: first.temp, humidity: first.hum, time: Date.parse(first.time) };
-    const event = buildEvent(reading, { appId: endpoint.appId, deviceId: endpoint.deviceId, channel: endpoint.channel, dataSchema: endpoint.dataSchema, geolocation: config.geolocation, nameSensors: config.sensors.length > 1 });
+    // Exactly what `run` would send for this reading.
     const sender = new HttpSender({ endpoint: { ...endpoint, commandTimeoutS: 0 }, clock: systemClock });
-    const result = await sender.send(encodeEvent(event, endpoint.contentMode));
+    const result = await sender.send(encodeReading(reading, eventContext(config), endpoint.contentMode));
     await sender.close();
     if (result.outcome === 'delivered') say({ ok: true, step: 'send', detail: `event ${reading.id} accepted (HTTP ${result.status})` });
     else if (result.outcome === 'unauthorized') say({ ok: false, step: 'send', detail: `HTTP ${result.status}: credentials refused; check APP_ID, DEVICE_ID and DEVICE_PASSWORD` });

@@ -1,6 +1,8 @@
-// Reading → CloudEvent (DESIGN §4) → HTTP message. Binary mode by default: a
-// Drogue endpoint ignores ce-* headers and takes the body as the payload, and
-// any other CloudEvents receiver reads the headers.
+// Reading → CloudEvent (DESIGN §4) → HTTP message, through the CloudEvents SDK.
+// This is the reference: what the daemon and `check` send is encode-reading.ts,
+// and test/event/encode-reading.test.ts holds the two byte-equal. Binary mode by
+// default: a Drogue endpoint ignores ce-* headers and takes the body as the
+// payload, and any other CloudEvents receiver reads the headers.
 import { CloudEvent, HTTP } from 'cloudevents';
 import type { ContentMode } from '../config/config.js';
 import { EVENT_TYPE, eventSource, type EventContext, type HttpMessage, type ReadingData } from './event-shape.js';

@@ -1,6 +1,6 @@
 // The event's shape (DESIGN §4), apart from the CloudEvents SDK so that the daemon's
 // hot path (encode-reading.ts) can use it without loading the SDK.
-import type { Geolocation } from '../config/config.js';
+import type { DaemonConfig, Geolocation } from '../config/config.js';
 
 export const EVENT_TYPE = 'io.drogue.dht.reading.v1';
 
@@ -31,4 +31,17 @@ export interface HttpMessage {
 
 export function eventSource(appId: string, deviceId: string): string {
   return `drogue://${encodeURIComponent(appId)}/${encodeURIComponent(deviceId)}`;
+}
+
+/** The context every event of this device shares, from its configuration. */
+export function eventContext(config: DaemonConfig): EventContext {
+  const { endpoint } = config;
+  return {
+    appId: endpoint.appId,
+    deviceId: endpoint.deviceId,
+    channel: endpoint.channel,
+    dataSchema: endpoint.dataSchema,
+    geolocation: config.geolocation,
+    nameSensors: config.sensors.length > 1,
+  };
 }

@@ -23,7 +23,7 @@ export interface OutboxRecord {
   id: string;
   /** Measurement time, ms since the epoch (the wall clock; not the queue order, see above). */
   time: number;
-  /** The encoded HTTP message (event/build-event.ts HttpMessage) as JSON: headers without credentials, and body. */
+  /** The encoded HTTP message (event/event-shape.ts HttpMessage) as JSON: headers without credentials, and body. */
   payload: string;
 }
 

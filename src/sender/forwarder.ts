@@ -6,7 +6,7 @@
 // so a fleet restarting after the same outage does not stampede.
 import type { Clock } from '../clock/clock.js';
 import { wakeableSleep } from '../clock/clock.js';
-import type { HttpMessage } from '../event/build-event.js';
+import type { HttpMessage } from '../event/event-shape.js';
 import type { Logger } from '../log/logger.js';
 import type { Counters } from '../metrics/counters.js';
 import type { Outbox, OutboxEntry } from '../outbox/outbox.js';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Agent, Dispatcher } from 'undici';
 import type { Clock } from '../clock/clock.js';
 import type { EndpointConfig } from '../config/config.js';
-import type { HttpMessage } from '../event/build-event.js';
+import type { HttpMessage } from '../event/event-shape.js';
 import { undiciAgent } from './undici-agent.js';
 import { classifyNetworkError, classifyStatus, parseRetryAfter, type Command, type SendResult } from './send-result.js';
 
