@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type RawConfig } from '../config/load-config.js';
+import { listenUrl } from '../config/parsers.js';
 import type { DaemonConfig } from '../config/config.js';
 import { startEndpoint, type EndpointServer } from '../endpoint/endpoint-server.js';
 import { formatReceivedEvent } from '../endpoint/print-event.js';
@@ -35,7 +36,7 @@ export async function demoCommand(raw: RawConfig, out: NodeJS.WritableStream): P
       },
       { requireEndpoint: true },
     ) as DaemonConfig;
-    const page = config.statusListen ? `; status page http://${config.statusListen.host}:${config.statusListen.port}/` : '';
+    const page = config.statusListen ? `; status page ${listenUrl(config.statusListen)}/` : '';
     out.write(`demo: endpoint ${server.url}/v1/status, ${config.sensors.map((s) => (s.model === 'sim' ? 'a simulated DHT' : `${s.model} on BCM ${s.pin}`)).join(', ')} every ${config.sampling.intervalMs / 1000}s${page}; Ctrl-C to stop\n`);
     return await runCommand(config, createLogger(config.logLevel, pino.destination({ fd: 2, sync: true })));
   } finally {

@@ -2,12 +2,13 @@
 // HealthCmd in images without curl. Exit 0 healthy, 1 not (or unreachable).
 import { request } from 'undici';
 import type { Listen } from '../config/config.js';
+import { listenUrl } from '../config/parsers.js';
 import { errorMessage } from '../errors.js';
 import { UsageError } from './args.js';
 
 export async function healthCommand(listen: Listen | null, url: string | undefined, out: NodeJS.WritableStream): Promise<number> {
-  if (!url && !listen) throw new UsageError('the status server is off (STATUS_LISTEN is empty); pass --url');
-  const target = url ?? `http://${listen?.host.includes(':') ? `[${listen.host}]` : listen?.host}:${listen?.port}/healthz`;
+  const target = url ?? (listen ? `${listenUrl(listen)}/healthz` : null);
+  if (!target) throw new UsageError('the status server is off (STATUS_LISTEN is empty); pass --url');
   try {
     const response = await request(target, { headersTimeout: 5000, bodyTimeout: 5000 });
     const body = await response.body.text();
