@@ -87,7 +87,15 @@ export class Daemon {
     this.firstReading = this.readiness.require('first-reading');
     this.watchdog = config.watchdogMs ? new Watchdog({ notifier: this.notifier, intervalMs: config.watchdogMs, clock: this.clock, logger: this.logger }) : null;
 
-    this.outbox = deps.outbox ?? openOutbox({ dataDir: delivery.dataDir, maxBytes: delivery.outboxMaxBytes, logger: this.logger, counters: this.counters, clock: this.clock });
+    this.outbox = deps.outbox ?? openOutbox({
+      dataDir: delivery.dataDir,
+      maxBytes: delivery.outboxMaxBytes,
+      logger: this.logger,
+      counters: this.counters,
+      clock: this.clock,
+      syncWindowMs: delivery.outboxSyncWindowMs,
+      onSyncDue: () => this.forwarder.notify(),
+    });
     outboxOpen();
     this.sender = new HttpSender({ endpoint, clock: this.clock, connections: delivery.concurrency, ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) });
     const deliveryBeat = this.watchdog?.register('delivery', Math.max(config.watchdogMs ?? 0, endpoint.requestTimeoutMs * 2 + endpoint.commandTimeoutS * 1000 + 60_000));

@@ -61,6 +61,8 @@ export interface SamplingConfig {
 export interface DeliveryConfig {
   dataDir: string;
   outboxMaxBytes: number;
+  /** Appends closer together than this share one flush and fsync of the outbox (0: each its own). */
+  outboxSyncWindowMs: number;
   concurrency: number;
   retryBaseMs: number;
   retryMaxMs: number;

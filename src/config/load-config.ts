@@ -68,6 +68,10 @@ export function loadConfig(raw: RawConfig, options: LoadOptions): Config {
     delivery: {
       dataDir: field('DATA_DIR', (v) => p.parseNonEmpty(v, 'a directory path'), '/var/lib/dht-telemetry'),
       outboxMaxBytes: field('OUTBOX_MAX_BYTES', (v) => p.parseBytes(v, 64 * 1024), 64 * 1024 ** 2),
+      // A reading is synced the moment it is taken unless another sync happened in the last
+      // 100 ms: a real sensor (a reading a second at most) is synced each time, many sensors or
+      // a fast simulator share syncs, 10 a second at most. An SD card wears by its fsyncs.
+      outboxSyncWindowMs: field('OUTBOX_SYNC_WINDOW', p.parseSyncWindow, 100),
       concurrency: field('SEND_CONCURRENCY', (v) => p.parseInteger(v, 1, 64), 4),
       retryBaseMs: field('RETRY_BASE', p.parseDuration, 1000),
       retryMaxMs: field('RETRY_MAX', p.parseDuration, 300_000),

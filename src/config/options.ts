@@ -53,6 +53,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   spec('POWER_SETTLE', 'reading policy', '2s', 'Wait after power returns before the next read'),
   spec('DATA_DIR', 'delivery', '/var/lib/dht-telemetry', 'Directory of the outbox database'),
   spec('OUTBOX_MAX_BYTES', 'delivery', '64MiB', 'Outbox bound; the oldest events are dropped (and counted) past it'),
+  spec('OUTBOX_SYNC_WINDOW', 'delivery', '100ms', 'Readings closer together than this share one disk sync (SD card wear); 0 = each on its own, 1s at most'),
   spec('SEND_CONCURRENCY', 'delivery', '4', 'Most POSTs in flight at once while draining a backlog'),
   spec('RETRY_BASE', 'delivery', '1s', 'First retry delay (exponential backoff with full jitter)'),
   spec('RETRY_MAX', 'delivery', '5m', 'Longest retry delay'),

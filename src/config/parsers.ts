@@ -24,6 +24,14 @@ export function parseDuration(raw: string, expected = 'seconds or a duration suc
   return Math.round(ms);
 }
 
+/** The outbox's sync window: how long a reading may wait for the disk, so bounded well below any INTERVAL. */
+export function parseSyncWindow(raw: string): number {
+  const expected = 'a duration from 0 to 1s, such as 100ms';
+  const ms = parseDuration(raw, expected);
+  if (ms > 1000) throw new Invalid('too long', expected);
+  return ms;
+}
+
 export function parseInteger(raw: string, min: number, max: number): number {
   const expected = `a whole number from ${min} to ${max}`;
   if (!/^-?\d+$/.test(raw.trim())) throw new Invalid('not a whole number', expected);

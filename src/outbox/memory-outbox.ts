@@ -129,6 +129,13 @@ export class MemoryOutbox implements Outbox {
     return this.queue.unleased().map(toEntry);
   }
 
+  /** Takes over entries another store could not keep, with their seqs (so their place in the order). */
+  adopt(entries: readonly OutboxEntry[]): void {
+    for (const e of entries) {
+      this.queue.insert({ seq: e.seq, time: e.time, bytes: payloadBytes(e.payload), id: e.id, payload: e.payload, attempts: e.attempts });
+    }
+  }
+
   /** Removes entries another store now holds. */
   forget(seqs: readonly number[]): void {
     this.queue.remove(seqs);

@@ -15,6 +15,7 @@ import { OUTBOX_FILE, SqliteOutbox } from './sqlite-outbox.js';
 export const DEFAULT_MEMORY_MAX_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_DISK_RETRY_MS = 30_000;
 
+
 export interface OpenOutboxOptions {
   dataDir: string;
   maxBytes: number;
@@ -27,6 +28,10 @@ export interface OpenOutboxOptions {
   diskRetryMs?: number;
   /** Dead letters kept on disk (and in memory); the oldest are pruned. Default 1000. */
   maxDeadLetters?: number;
+  /** SqliteOutbox syncWindowMs. Default 0: every append is synced before it returns. */
+  syncWindowMs?: number;
+  /** Appends held back by the sync window can be taken now (wake the sender). */
+  onSyncDue?: () => void;
 }
 
 export function openOutbox(options: OpenOutboxOptions): Outbox {
@@ -70,7 +75,9 @@ export function openDiskOutbox(options: OpenOutboxOptions & { clock: Clock; seqs
       counters: options.counters,
       clock: options.clock,
       seqs: options.seqs,
+      syncWindowMs: options.syncWindowMs ?? 0,
       onCorrupt,
+      ...(options.onSyncDue ? { onSyncDue: options.onSyncDue } : {}),
     });
   let moved = false;
   try {

@@ -15,6 +15,8 @@
 // - The disk is retried on append/take at most every `retryMs` by the clock; when it works,
 //   pending deletes are applied, then the memory entries not in flight and the memory dead
 //   letters move to SQLite in one transaction. Entries in flight stay in memory until settled.
+// - When the disk fails, or a handle is given up, the appends it staged and could not write
+//   move to memory with their seqs, so they are sent in their place and never lost with it.
 // - One warn line when the disk goes away, one info line when it is back.
 import type { Clock } from '../clock/clock.js';
 import type { Logger } from '../log/logger.js';
@@ -35,6 +37,8 @@ export interface DiskStore extends Outbox {
   unlease(seqs: readonly number[]): void;
   adoptLeases(seqs: readonly number[]): number[];
   importEntries(entries: readonly OutboxEntry[], deadLetters?: readonly DeadLetter[]): { dropped: number };
+  /** Appends staged and not written (a failed flush): given up by the handle, kept by the caller. */
+  unsaved(): OutboxEntry[];
 }
 
 export interface ResilientOutboxOptions {
@@ -218,6 +222,7 @@ export class ResilientOutbox implements Outbox {
   }
 
   private diskFailed(err: unknown, op: string): void {
+    if (this.disk) this.memory.adopt(this.disk.unsaved());
     const fault = classifyStorageFault(err);
     // A worse fault wins: a full disk that later turns corrupt must be reopened.
     if (this.lastFault === null || this.lastFault === 'full') this.lastFault = fault;
@@ -325,5 +330,6 @@ export class ResilientOutbox implements Outbox {
     } catch (err) {
       this.logger.debug({ ...this.options.logFields, err }, 'outbox disk handle did not close cleanly');
     }
+    this.memory.adopt(disk.unsaved());
   }
 }

@@ -22,11 +22,20 @@
 // Invariants:
 // - An event is in `events` from the commit of its append until the commit that acks it,
 //   drops it or moves it to dead_letters; each of those is one transaction.
-// - synchronous=FULL in WAL mode: every commit fsyncs the WAL, acks included (several acks
-//   share one transaction when the caller batches them), so an append that returned survives
-//   power loss and an ack that returned is not undone by one: after SIGKILL or power loss at
-//   most the events in flight are sent again. Leases are not stored: after a crash
-//   everything is pending again.
+// - Durability, grouped by a sync window (`syncWindowMs`, SD cards wear by the fsync): an
+//   append is staged in memory, then written together with every other write of its window
+//   in one transaction, and the -wal file is fdatasync'ed (WAL, synchronous=NORMAL: what
+//   synchronous=FULL does at every commit, done once per window). That flush happens at once
+//   when the last one is older than the window, otherwise at the window's end (a timer calls
+//   onSyncDue, and the next `take` flushes). `take` hands out only flushed entries, so a
+//   reading is on stable storage before its first send. An ack or a drop is staged too: the
+//   row leaves the file at the next flush, or at once when ACK_SYNC_BATCH wait. So a kill
+//   or a power cut loses only appends of the last window (none when readings are further
+//   apart than the window, as a real sensor's are) and sends again at most the events in
+//   flight and the ACK_SYNC_BATCH last delivered. A window of 0 flushes every append and
+//   every ack on its own: nothing is lost, and only the events in flight are sent again. Leases are not stored: after a crash
+//   everything in the file is pending again. A failed flush keeps what it staged and is
+//   tried again by the next one; `unsaved()` hands the appends over to the caller instead.
 // - `cursor` is the highest seq read from `events` by a refill (0 before the first). Every
 //   row with seq <= cursor is either leased or in `pending`; rows above it are found by the
 //   next refill (which skips leased ones: adopted leases can lie above it). `pending` is
@@ -35,7 +44,9 @@
 //   except while in-flight entries alone exceed it (they are never dropped).
 //
 // Write volume (an SD card wears): an append is one autocommit INSERT that dirties the last
-// table leaf page; an ack call is one transaction of DELETEs. Choices:
+// table leaf page; an ack call is one transaction of DELETEs. Every fsync leaves the pages it
+// wrote clean, so the next write dirties a whole 4 KiB filesystem page again: the fsyncs, not
+// the bytes, set the wear, and a sync per reading costs >= 4 KiB however small the row. Choices:
 // - page_size 1024 (set before the first table is made, so only for new files): a WAL frame
 //   is 1024 + 24 bytes, so a one-row commit appends ~1 KiB instead of ~4 KiB and rarely
 //   crosses a 4 KiB filesystem page. With 4096 the same workload wrote about 1.6x more.
@@ -44,11 +55,11 @@
 //   for ~hundreds of readings; going lower costs more, higher saves little. The WAL file is
 //   reused from its start after a checkpoint (no truncate/regrow churn); journal_size_limit
 //   caps it at 4 MiB after a burst.
-// Measured on ext4 (/proc/self/io write_bytes, 366-byte events, append + take + ack):
-// ~10 KiB per delivered reading with one ack per reading, ~7.2 KiB with acks of 10, ~6.7 KiB
-// with acks of 50. The floor is the filesystem's: every fsynced commit dirties at least one
-// 4 KiB page, and each append is its own commit, so <= 4 KiB per reading needs fewer commits
-// (e.g. deletes deferred into the next append's transaction), not smaller pages.
+// - one transaction per sync window: a page the window's appends and deletes touch is one
+//   frame, where a commit per row wrote the page, the header and the b-tree's interior again
+//   for every row (a row of ~400-700 bytes fills a 1 KiB page: rows allocate and free pages).
+// Measured: see bench/RESULTS.md (scenario 5).
+import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../clock/clock.js';
 import { TelemetryError } from '../errors.js';
@@ -63,7 +74,7 @@ import {
   type OutboxStats,
 } from './outbox.js';
 import { SeqCounter } from './seq-counter.js';
-import { classifyStorageFault } from './storage-fault.js';
+import { classifyStorageFault, errorCode } from './storage-fault.js';
 
 export const OUTBOX_FILE = 'outbox.db';
 export const SCHEMA_VERSION = 1;
@@ -79,6 +90,12 @@ const JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024;
 const CACHE_KIB = 1024;
 /** Rows read ahead into memory by one refill: payloads included, so ~WINDOW KiB at most. */
 const WINDOW = 256;
+/**
+ * Staged deletes (acks, drops) that force a flush: what a kill or power cut can send a second
+ * time beyond the events in flight. During a backlog drain one transaction and fsync per this
+ * many deliveries instead of one per response is most of the drain rate (bench/RESULTS.md).
+ */
+export const ACK_SYNC_BATCH = 64;
 /** Rows looked at per query when choosing what to drop for the byte bound. */
 const VICTIM_BATCH = 64;
 
@@ -117,6 +134,14 @@ export interface SqliteOutboxOptions {
    * connection makes SQLite delete the -wal and -shm, so this is the moment to move them aside.
    */
   onCorrupt?: () => void;
+  /**
+   * Appends are flushed at once when the last flush is older than this, otherwise together at
+   * the end of the window (see the header). Default 0: every append and ack is flushed before
+   * it returns.
+   */
+  syncWindowMs?: number;
+  /** Appends held back by the sync window are due: the next `take` syncs and hands them out. */
+  onSyncDue?: () => void;
 }
 
 interface EntryRow {
@@ -165,11 +190,24 @@ export class SqliteOutbox implements Outbox {
   private deadCount = 0;
   private droppedCount = 0;
   private closed = false;
+  private readonly syncWindowMs: number;
+  private readonly onSyncDue: (() => void) | undefined;
+  /** Appended, not yet written (oldest first). */
+  private staged: OutboxEntry[] = [];
+  /** Acked or dropped, still in the file until the next flush. */
+  private readonly stagedDeletes = new Set<number>();
+  /** The highest seq written to the file, and the highest that is synced (takeable). */
+  private committedSeq = 0;
+  private syncedSeq = 0;
+  private lastSyncAt = Number.NEGATIVE_INFINITY;
+  private syncTimer: AbortController | null = null;
+  /** The -wal file, opened for fdatasync at the first sync. */
+  private walFd: number | null = null;
 
   private readonly insertEvent: Database.Statement<[number, string, number, number, string]>;
   private readonly selectEvent: Database.Statement<[number], EntryRow>;
   private readonly selectBytes: Database.Statement<[number], { bytes: number }>;
-  private readonly selectAfter: Database.Statement<[number, number], EntryRow>;
+  private readonly selectAfter: Database.Statement<[number, number, number], EntryRow>;
   private readonly selectOldest: Database.Statement<[number, number], { seq: number; bytes: number }>;
   private readonly deleteEvent: Database.Statement<[number]>;
   private readonly bumpAttempts: Database.Statement<[number]>;
@@ -180,7 +218,7 @@ export class SqliteOutbox implements Outbox {
   private readonly pruneDead: Database.Statement<[number]>;
   private readonly selectDead: Database.Statement<[number], DeadLetterRow>;
   /** Built once: db.transaction() makes several closures per call, per ack during a drain. */
-  private readonly deleteMany: Database.Transaction<(seqs: readonly number[]) => void>;
+  private readonly writeStaged: Database.Transaction<(entries: readonly OutboxEntry[], deletes: readonly number[]) => void>;
   private readonly insertAndDrop: Database.Transaction<
     (entries: readonly OutboxEntry[], excess: number, deadLetters: readonly DeadLetter[]) => Victim[]
   >;
@@ -193,6 +231,8 @@ export class SqliteOutbox implements Outbox {
     this.counters = options.counters;
     this.clock = options.clock ?? systemClock;
     this.seqs = options.seqs ?? new SeqCounter();
+    this.syncWindowMs = options.syncWindowMs ?? 0;
+    this.onSyncDue = options.onSyncDue;
     this.db = new Database(options.path);
     try {
       this.db.pragma(`page_size = ${PAGE_SIZE}`);
@@ -200,7 +240,7 @@ export class SqliteOutbox implements Outbox {
       if (mode !== 'wal') {
         throw new TelemetryError('E_OUTBOX', `outbox: SQLite refused WAL mode (got ${String(mode)})`);
       }
-      this.db.pragma('synchronous = FULL');
+      this.db.pragma('synchronous = NORMAL');
       this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       this.db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
       this.db.pragma('temp_store = MEMORY');
@@ -219,7 +259,7 @@ export class SqliteOutbox implements Outbox {
       this.selectEvent = this.db.prepare('SELECT seq, id, time, attempts, payload FROM events WHERE seq = ?');
       this.selectBytes = this.db.prepare('SELECT octet_length(payload) AS bytes FROM events WHERE seq = ?');
       this.selectAfter = this.db.prepare(
-        'SELECT seq, id, time, attempts, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+        'SELECT seq, id, time, attempts, payload FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
       );
       this.selectOldest = this.db.prepare(
         'SELECT seq, octet_length(payload) AS bytes FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
@@ -238,8 +278,9 @@ export class SqliteOutbox implements Outbox {
         'DELETE FROM dead_letters WHERE rowid IN (SELECT rowid FROM dead_letters ORDER BY rowid LIMIT ?)',
       );
       this.selectDead = this.db.prepare(DEAD_LETTERS_SQL);
-      this.deleteMany = this.db.transaction((seqs: readonly number[]) => {
-        for (const seq of seqs) this.deleteEvent.run(seq);
+      this.writeStaged = this.db.transaction((entries: readonly OutboxEntry[], deletes: readonly number[]) => {
+        for (const e of entries) this.insertEvent.run(e.seq, e.id, e.time, e.attempts, e.payload);
+        for (const seq of deletes) this.deleteEvent.run(seq);
       });
       this.insertAndDrop = this.db.transaction(
         (entries: readonly OutboxEntry[], excess: number, deadLetters: readonly DeadLetter[]) => {
@@ -254,6 +295,8 @@ export class SqliteOutbox implements Outbox {
         },
       );
       this.load();
+      this.syncWal(); // what a killed process committed may not be on stable storage yet
+      this.syncedSeq = this.committedSeq;
     } catch (err) {
       try {
         if (options.onCorrupt && classifyStorageFault(err) === 'corrupt') options.onCorrupt();
@@ -266,19 +309,33 @@ export class SqliteOutbox implements Outbox {
 
   append(record: OutboxRecord): { dropped: number } {
     this.assertOpen();
-    const seq = this.seqs.next();
+    const entry: OutboxEntry = { ...record, seq: this.seqs.next(), attempts: 0 };
     const bytes = payloadBytes(record.payload);
-    const excess = this.totalBytes + bytes - this.maxBytes;
-    let victims: Victim[] = [];
-    if (excess <= 0) this.insertEvent.run(seq, record.id, record.time, 0, record.payload);
-    else victims = this.insertAndDrop([{ ...record, seq, attempts: 0 }], excess, []);
+    const victims = this.victims(this.totalBytes + bytes - this.maxBytes);
+    this.staged.push(entry);
     this.depth += 1;
     this.totalBytes += bytes;
-    return { dropped: this.dropped(victims) };
+    const dropped = this.dropped(victims);
+    if (this.clock.now() - this.lastSyncAt < this.syncWindowMs) {
+      this.scheduleSync();
+      return { dropped };
+    }
+    try {
+      this.sync();
+    } catch (err) {
+      // The caller keeps this one elsewhere; what the window staged before waits for the next flush.
+      this.staged = this.staged.filter((e) => e !== entry);
+      this.depth -= 1;
+      this.totalBytes -= bytes;
+      throw err;
+    }
+    return { dropped };
   }
 
   take(limit: number): OutboxEntry[] {
     this.assertOpen();
+    const unsynced = this.staged.length > 0 || this.committedSeq > this.syncedSeq;
+    if (unsynced && this.clock.now() - this.lastSyncAt >= this.syncWindowMs) this.sync();
     const out: OutboxEntry[] = [];
     while (out.length < limit) {
       if (this.pending.length === 0 && !this.refill()) break;
@@ -305,8 +362,9 @@ export class SqliteOutbox implements Outbox {
     this.assertOpen();
     const leased = seqs.filter((seq) => this.leased.has(seq));
     if (leased.length === 0) return;
-    this.deleteMany(leased);
     this.forgetLeased(leased);
+    for (const seq of leased) this.stagedDeletes.add(seq);
+    if (this.syncWindowMs === 0 || this.stagedDeletes.size >= ACK_SYNC_BATCH) this.sync();
   }
 
   release(seqs: readonly number[]): void {
@@ -352,10 +410,55 @@ export class SqliteOutbox implements Outbox {
     };
   }
 
+  /**
+   * Flushes: writes what is staged in one transaction, then fdatasyncs the -wal file (all that
+   * synchronous=FULL would do at each commit), so everything so far survives power loss and
+   * `take` may hand out every append.
+   */
+  sync(): void {
+    this.assertOpen();
+    if (this.staged.length > 0 || this.stagedDeletes.size > 0) {
+      this.writeStaged(this.staged, [...this.stagedDeletes]);
+      this.committedSeq = Math.max(this.committedSeq, this.staged.at(-1)?.seq ?? 0);
+      this.staged = [];
+      this.stagedDeletes.clear();
+    }
+    this.syncWal();
+    this.syncedSeq = this.committedSeq;
+    this.lastSyncAt = this.clock.now();
+    this.syncTimer?.abort();
+    this.syncTimer = null;
+  }
+
+  /**
+   * Gives up the appends not written yet (a flush failed, or this handle is being given up):
+   * the caller keeps them elsewhere. Staged deletes stay: the next flush still applies them.
+   */
+  unsaved(): OutboxEntry[] {
+    const entries = this.staged;
+    this.staged = [];
+    for (const e of entries) {
+      this.depth -= 1;
+      this.totalBytes -= payloadBytes(e.payload);
+    }
+    return entries;
+  }
+
+  private syncWal(): void {
+    this.walFd ??= openWal(`${this.path}-wal`);
+    if (this.walFd !== null) fdatasyncSync(this.walFd);
+  }
+
   close(): void {
     if (this.closed) return;
-    this.closed = true;
-    this.db.close();
+    try {
+      this.sync();
+    } finally {
+      this.closed = true;
+      this.syncTimer?.abort();
+      if (this.walFd !== null) closeSync(this.walFd);
+      this.db.close();
+    }
   }
 
   get isOpen(): boolean {
@@ -378,7 +481,7 @@ export class SqliteOutbox implements Outbox {
     this.assertOpen();
     const adopted: number[] = [];
     for (const seq of seqs) {
-      if (this.leased.has(seq)) continue;
+      if (this.leased.has(seq) || this.stagedDeletes.has(seq)) continue;
       const row = this.selectBytes.get(seq);
       if (!row) continue;
       this.leased.set(seq, row.bytes);
@@ -409,19 +512,54 @@ export class SqliteOutbox implements Outbox {
       if (e.seq <= this.cursor) this.insertPending({ seq: e.seq, bytes: payloadBytes(e.payload), row: e });
     }
     this.deadCount = Math.min(this.deadCount + deadLetters.length, this.maxDeadLetters);
-    return { dropped: this.dropped(victims) };
+    this.committedSeq = Math.max(this.committedSeq, ...moved.map((e) => e.seq));
+    const dropped = this.dropped(victims);
+    this.sync();
+    return { dropped };
   }
 
-  /** Reads up to WINDOW rows above the cursor into `pending`; false when there are none. */
+  /** Ends the sync window with a call to onSyncDue (the sync itself happens in `take`). */
+  private scheduleSync(): void {
+    if (this.syncTimer) return;
+    const timer = new AbortController();
+    this.syncTimer = timer;
+    this.clock.sleep(this.lastSyncAt + this.syncWindowMs - this.clock.now(), timer.signal).then(
+      () => {
+        if (this.syncTimer === timer) this.syncTimer = null;
+        this.onSyncDue?.();
+      },
+      () => undefined, // cancelled: a sync came first, or the outbox closed
+    );
+  }
+
+  /** Reads up to WINDOW synced rows above the cursor into `pending`; false when there are none. */
   private refill(): boolean {
-    const rows = this.selectAfter.all(this.cursor, WINDOW);
+    const rows = this.selectAfter.all(this.cursor, this.syncedSeq, WINDOW);
     const last = rows[rows.length - 1];
     if (!last) return false;
     for (const row of rows) {
-      if (!this.leased.has(row.seq)) this.pending.push({ seq: row.seq, bytes: payloadBytes(row.payload), row });
+      if (!this.leased.has(row.seq) && !this.stagedDeletes.has(row.seq)) this.pending.push({ seq: row.seq, bytes: payloadBytes(row.payload), row });
     }
     this.cursor = last.seq;
     return true;
+  }
+
+  /**
+   * Makes room for `excess` bytes: the oldest rows of the file not in flight (deleted at the
+   * next flush), then the oldest staged appends. Nothing when excess <= 0.
+   */
+  private victims(excess: number): Victim[] {
+    if (excess <= 0) return [];
+    const victims = this.oldestUnleased(excess);
+    for (const v of victims) this.stagedDeletes.add(v.seq);
+    let freed = victims.reduce((sum, v) => sum + v.bytes, 0);
+    while (freed < excess && this.staged.length > 0) {
+      const e = this.staged.shift() as OutboxEntry;
+      const bytes = payloadBytes(e.payload);
+      victims.push({ seq: e.seq, bytes });
+      freed += bytes;
+    }
+    return victims;
   }
 
   /** The oldest rows not leased whose bytes add up to at least `excess` (fewer if there are not enough). */
@@ -433,7 +571,7 @@ export class SqliteOutbox implements Outbox {
       const rows = this.selectOldest.all(after, VICTIM_BATCH);
       for (const row of rows) {
         if (freed >= excess) break;
-        if (this.leased.has(row.seq)) continue;
+        if (this.leased.has(row.seq) || this.stagedDeletes.has(row.seq)) continue;
         victims.push(row);
         freed += row.bytes;
       }
@@ -491,11 +629,22 @@ export class SqliteOutbox implements Outbox {
       .get();
     this.deadCount = dead?.n ?? 0;
     this.maxSeqAtOpen = Math.max(totals?.maxSeq ?? 0, dead?.maxSeq ?? 0);
+    this.committedSeq = this.maxSeqAtOpen;
     this.seqs.raise(this.maxSeqAtOpen + 1);
   }
 
   private assertOpen(): void {
     if (this.closed) throw new TelemetryError('E_OUTBOX', `outbox: ${this.path} is closed`);
+  }
+}
+
+/** The -wal file for fdatasync; null when there is none yet (nothing written since the last close). */
+function openWal(path: string): number | null {
+  try {
+    return openSync(path, 'r');
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return null;
+    throw err;
   }
 }
 

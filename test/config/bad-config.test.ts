@@ -44,6 +44,8 @@ const BAD: Array<[string, Record<string, string | undefined>, string, string]> =
   ['status port', { STATUS_LISTEN: '127.0.0.1:70000' }, 'STATUS_LISTEN', 'port out of range'],
   ['outbox size', { OUTBOX_MAX_BYTES: 'lots' }, 'OUTBOX_MAX_BYTES', 'not a size'],
   ['outbox too small', { OUTBOX_MAX_BYTES: '1KiB' }, 'OUTBOX_MAX_BYTES', 'too small'],
+  ['sync window too long', { OUTBOX_SYNC_WINDOW: '5s' }, 'OUTBOX_SYNC_WINDOW', 'from 0 to 1s'],
+  ['sync window not a duration', { OUTBOX_SYNC_WINDOW: 'soon' }, 'OUTBOX_SYNC_WINDOW', 'not a duration'],
   ['command timeout', { COMMAND_TIMEOUT: '-1' }, 'COMMAND_TIMEOUT', 'out of range'],
   ['TLS flag', { TLS_INSECURE: 'maybe' }, 'TLS_INSECURE', 'true or false'],
   ['CA file missing', { CA_FILE: join(dir, 'no-ca.pem') }, 'CA_FILE', 'cannot read the file'],

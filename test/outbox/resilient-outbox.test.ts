@@ -63,6 +63,9 @@ class FlakyDisk implements DiskStore {
     this.check();
     return this.inner.importEntries(entries, deadLetters);
   }
+  unsaved(): OutboxEntry[] {
+    return this.inner.unsaved();
+  }
   private check(): void {
     if (this.failWith) throw this.failWith;
   }
@@ -84,14 +87,19 @@ let nextFault: Error | null;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'resilient-outbox-'));
   clock = new FakeClock();
+  outbox = makeOutbox(0);
+});
+
+/** A ResilientOutbox over FlakyDisks whose SqliteOutbox flushes with `syncWindowMs`. */
+function makeOutbox(syncWindowMs: number): ResilientOutbox {
   lines = [];
   disks = [];
   nextFault = null;
   const logger = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
   const counters = new Counters();
   const seqs = new SeqCounter();
-  const options = { dataDir: dir, maxBytes: 1 << 20, logger, counters, clock, seqs };
-  outbox = new ResilientOutbox({
+  const options = { dataDir: dir, maxBytes: 1 << 20, logger, counters, clock, seqs, syncWindowMs };
+  return new ResilientOutbox({
     openDisk: () => {
       const disk = new FlakyDisk(openDiskOutbox(options));
       disk.failWith = nextFault;
@@ -104,7 +112,7 @@ beforeEach(() => {
     clock,
     retryMs: 10_000,
   });
-});
+}
 
 afterEach(() => {
   outbox.close();
@@ -170,5 +178,20 @@ describe('ResilientOutbox when the file turns corrupt in use', () => {
     expect(lines.find((l) => l.level === 'error')?.msg).toMatch(/corrupt/);
     expect(stored()).toEqual(['m0', 'm1', 'm2']);
     expect(existsSync(join(dir, 'outbox.db'))).toBe(true);
+  });
+});
+
+describe('ResilientOutbox when the disk fails while a sync window holds appends', () => {
+  it('moves the appends the disk had not written to memory, so they are sent in their place', async () => {
+    outbox.close();
+    outbox = makeOutbox(100);
+    outbox.append(event('a', 1000)); // written at once
+    await clock.advance(10);
+    outbox.append(event('b', 1001)); // staged for the window
+    outbox.append(event('c', 1002));
+    disks[0]!.failWith = sqliteError('SQLITE_IOERR_WRITE');
+    outbox.append(event('m0', 1003));
+    expect(outbox.stats()).toMatchObject({ storage: 'memory', depth: 4 });
+    expect(ids(outbox.take(10))).toEqual(['a', 'b', 'c', 'm0']);
   });
 });

@@ -10,7 +10,8 @@ import { FakeClock } from '../../src/clock/fake-clock.js';
 import { createLogger, silentLogger } from '../../src/log/logger.js';
 import { Counters } from '../../src/metrics/counters.js';
 import { openResilientOutbox } from '../../src/outbox/open-outbox.js';
-import { SqliteOutbox } from '../../src/outbox/sqlite-outbox.js';
+import Database from 'better-sqlite3';
+import { ACK_SYNC_BATCH, SqliteOutbox } from '../../src/outbox/sqlite-outbox.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -250,6 +251,112 @@ describe('openOutbox', () => {
     outbox.append(event('m0', 0));
     outbox.close();
     expect(lines.find((l) => l.level === 'error')).toMatchObject({ lost: 1 });
+  });
+});
+
+describe('SqliteOutbox sync window', () => {
+  /** The ids in the file as another process would see them (the database file, not this handle). */
+  const inFile = (path: string): string[] => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return (db.prepare('SELECT id FROM events ORDER BY seq').all() as { id: string }[]).map((r) => r.id);
+    } finally {
+      db.close();
+    }
+  };
+
+  it('writes a reading at once when the last flush is older than the window, else with the window: never sent before', async () => {
+    const path = join(dir, 'outbox.db');
+    const clock = new FakeClock();
+    let due = 0;
+    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 20, clock, syncWindowMs: 100, onSyncDue: () => due++ });
+    try {
+      outbox.append(event('a', 1));
+      expect(inFile(path)).toEqual(['a']);
+      await clock.advance(30);
+      outbox.append(event('b', 2));
+      outbox.append(event('c', 3));
+      expect(inFile(path)).toEqual(['a']); // b and c wait for the window
+      expect(outbox.take(10).map((e) => e.id)).toEqual(['a']);
+      expect(outbox.stats().depth).toBe(3);
+      await clock.advance(69);
+      expect(due).toBe(0);
+      await clock.advance(1);
+      expect(due).toBe(1);
+      expect(outbox.take(10).map((e) => e.id)).toEqual(['b', 'c']);
+      expect(inFile(path)).toEqual(['a', 'b', 'c']);
+      await clock.advance(500);
+      outbox.append(event('d', 4)); // a quiet window: written at once
+      expect(inFile(path)).toEqual(['a', 'b', 'c', 'd']);
+    } finally {
+      outbox.close();
+    }
+  });
+
+  it(`deletes delivered events with the next flush, or once ${ACK_SYNC_BATCH} wait, and never hands them out again`, async () => {
+    const path = join(dir, 'outbox.db');
+    const clock = new FakeClock();
+    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 30, clock, syncWindowMs: 100 });
+    try {
+      for (let i = 0; i < ACK_SYNC_BATCH + 10; i++) {
+        outbox.append(event(`e${i}`, i));
+        await clock.advance(100);
+      }
+      const first = outbox.take(ACK_SYNC_BATCH - 1);
+      outbox.ack(first.map((e) => e.seq));
+      expect(inFile(path)).toHaveLength(ACK_SYNC_BATCH + 10); // still there: a kill now resends them
+      expect(outbox.stats().depth).toBe(11);
+      const rest = outbox.take(100);
+      expect(rest.map((e) => e.id)).toEqual(Array.from({ length: 11 }, (_, i) => `e${ACK_SYNC_BATCH - 1 + i}`));
+      outbox.ack([rest[0]!.seq]); // the batch is full: one transaction deletes them all
+      expect(inFile(path)).toHaveLength(10);
+      outbox.release(rest.slice(1).map((e) => e.seq));
+    } finally {
+      outbox.close();
+    }
+    expect(inFile(path)).toHaveLength(10);
+  });
+
+  it('keeps what a failed flush staged, in order, and writes it with the next flush that works', async () => {
+    const path = join(dir, 'outbox.db');
+    const clock = new FakeClock();
+    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 20, clock, syncWindowMs: 100 });
+    const other = new Database(path);
+    try {
+      outbox.append(event('a', 1));
+      await clock.advance(10);
+      outbox.append(event('b', 2)); // staged
+      other.exec("CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+      await clock.advance(100);
+      expect(() => outbox.append(event('c', 3))).toThrow(/disk says no/);
+      expect(outbox.stats().depth).toBe(2); // c is the caller's to keep; b waits
+      expect(() => outbox.take(10)).toThrow(/disk says no/);
+      other.exec('DROP TRIGGER refuse');
+      expect(outbox.take(10).map((e) => e.id)).toEqual(['a', 'b']);
+      expect(inFile(path)).toEqual(['a', 'b']);
+    } finally {
+      other.close();
+      outbox.close();
+    }
+  });
+
+  it('hands over what it could not write when it is given up', async () => {
+    const path = join(dir, 'outbox.db');
+    const clock = new FakeClock();
+    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 20, clock, syncWindowMs: 100 });
+    const other = new Database(path);
+    try {
+      outbox.append(event('a', 1));
+      const [a] = outbox.take(1);
+      outbox.ack([a!.seq]);
+      outbox.append(event('b', 2));
+      other.exec("CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+      expect(() => outbox.close()).toThrow(/disk says no/);
+      expect(outbox.unsaved().map((e) => e.id)).toEqual(['b']);
+      expect(outbox.stats().depth).toBe(0); // b is the caller's now; a is delivered
+    } finally {
+      other.close();
+    }
   });
 });
 
