@@ -148,9 +148,18 @@ export function daemonEnv(endpointUrl, dataDir, extra = {}) {
 }
 
 /** BENCH_NODE_ARGS (space-separated) adds node flags, e.g. --cpu-prof, for profiling a scenario. */
+/** The node flags of the executable's shebang: the daemon as shipped runs with them. */
+export function shippedNodeFlags() {
+  const first = readFileSync(CLI, 'utf8').split('\n')[0];
+  const match = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
+  if (!match) throw new Error(`${CLI}: unexpected shebang ${first}`);
+  return match[1].split(' ').filter(Boolean);
+}
+
 export function spawnDaemon(env, nodeArgs = []) {
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = track(spawn(process.execPath, [...extra, ...nodeArgs, CLI, 'run'], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const args = [...shippedNodeFlags(), ...extra, ...nodeArgs, CLI, 'run'];
+  const child = track(spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   child.output = '';
   child.stdout.on('data', (d) => (child.output += d));
   child.stderr.on('data', (d) => (child.output += d));

@@ -512,7 +512,7 @@ export class SqliteOutbox implements Outbox {
       if (e.seq <= this.cursor) this.insertPending({ seq: e.seq, bytes: payloadBytes(e.payload), row: e });
     }
     this.deadCount = Math.min(this.deadCount + deadLetters.length, this.maxDeadLetters);
-    this.committedSeq = Math.max(this.committedSeq, ...moved.map((e) => e.seq));
+    this.committedSeq = moved.reduce((max, e) => Math.max(max, e.seq), this.committedSeq);
     const dropped = this.dropped(victims);
     this.sync();
     return { dropped };

@@ -1,8 +1,16 @@
 // POSTs one HTTP message to the Drogue endpoint with undici. Keep-alive, bounded
 // timeouts, preemptive Basic auth (Drogue never sends a 401 challenge). undici
-// does not throw on error statuses, and an unread body pins the connection, so
-// every body is consumed.
+// does not throw on error statuses; an answer is read to its end (an unread body
+// pins the connection), and kept only when it carries a command.
+//
+// It dispatches with a handler of its own instead of undici's request() API: undici keeps
+// each finished request, with its handler, until 256 more have gone through the same
+// connection, so whatever the handler holds lives long enough to be promoted to V8's old
+// generation. request()'s handler holds a response stream and promise machinery (~3 KB per
+// request) and made the heap double while a backlog drained; this one holds a status and
+// two headers, and lets go of the body when the answer ends.
 import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Agent, Dispatcher } from 'undici';
 import type { Clock } from '../clock/clock.js';
 import type { EndpointConfig } from '../config/config.js';
@@ -49,19 +57,15 @@ export class HttpSender implements Sender {
     const headers: Record<string, string> = { ...message.headers };
     if (this.authorization) headers.authorization = this.authorization;
     try {
-      const response = await this.dispatcher.request({
-        origin: this.origin,
-        path: this.path,
-        method: 'POST',
-        headers,
-        body: message.body,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-        signal,
+      const answer = await new Promise<Answer>((resolve, reject) => {
+        const handler = new AnswerHandler(resolve, reject, signal);
+        this.dispatcher.dispatch(
+          { origin: this.origin, path: this.path, method: 'POST', headers, body: message.body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs },
+          handler,
+        );
       });
-      const body = Buffer.from(await response.body.arrayBuffer());
-      const retryAfter = parseRetryAfter(response.headers['retry-after'], this.clock.now());
-      return classifyStatus(response.statusCode, retryAfter, commandOf(response.statusCode, response.headers, body));
+      const retryAfter = parseRetryAfter(answer.headers['retry-after'], this.clock.now());
+      return classifyStatus(answer.status, retryAfter, commandOf(answer.status, answer.headers, answer.body));
     } catch (err) {
       return classifyNetworkError(err);
     }
@@ -87,7 +91,63 @@ export function basicAuthorization(endpoint: Pick<EndpointConfig, 'appId' | 'dev
   return `Basic ${Buffer.from(`${user}:${endpoint.password}`).toString('base64')}`;
 }
 
-function commandOf(status: number, headers: Dispatcher.ResponseData['headers'], body: Buffer): Command | null {
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Collects an answer: the status and headers, and the body only when it is a command. */
+class AnswerHandler implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | null = null;
+  private status = 0;
+  private headers: IncomingHttpHeaders = {};
+  private chunks: Buffer[] | null = null;
+  private readonly onAbort = (): void => this.controller?.abort(this.signal?.reason as Error);
+
+  constructor(
+    private readonly resolve: (answer: Answer) => void,
+    private readonly reject: (err: Error) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.signal?.aborted) controller.abort(this.signal.reason as Error);
+    else this.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.status = statusCode;
+    this.headers = headers;
+    if (statusCode === 200 && headers.command !== undefined) this.chunks = [];
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks?.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.resolve({ status: this.status, headers: this.headers, body: this.chunks ? Buffer.concat(this.chunks) : EMPTY });
+    this.done();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.reject(err);
+    this.done();
+  }
+
+  private done(): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.controller = null;
+    this.chunks = null;
+    this.headers = {};
+  }
+}
+
+function commandOf(status: number, headers: IncomingHttpHeaders, body: Buffer): Command | null {
   const name = headers.command;
   if (status !== 200 || name === undefined) return null;
   return { name: Array.isArray(name) ? (name[0] ?? '') : name, payload: body };

@@ -140,7 +140,7 @@ if ok build; then
   [[ $(fmt '{{.Config.User}}') =~ ^[1-9][0-9]*$ ]] || problems+=("user is '$(fmt '{{.Config.User}}')', not a numeric non-root uid")
   [[ $(fmt '{{.Config.StopSignal}}') == SIGTERM ]] || problems+=("stop signal is '$(fmt '{{.Config.StopSignal}}')'")
   [[ $(fmt '{{json .Config.Volumes}}') == *'/var/lib/dht-telemetry'* ]] || problems+=("no volume /var/lib/dht-telemetry")
-  [[ $(fmt '{{json .Config.Entrypoint}}') == '["node","/app/dist/cli/main.js"]' ]] || problems+=("entrypoint is $(fmt '{{json .Config.Entrypoint}}')")
+  [[ $(fmt '{{json .Config.Entrypoint}}') == '["/app/dist/cli/main.js"]' ]] || problems+=("entrypoint is $(fmt '{{json .Config.Entrypoint}}')")
   if (( ${#problems[@]} == 0 )); then
     pass image "$(mb "$size") ($(mb $((size - base_size))) above the base image), labels, user, volume, stop signal"
   else
