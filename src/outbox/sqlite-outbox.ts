@@ -33,9 +33,10 @@
 //   or a power cut loses only appends of the last window (none when readings are further
 //   apart than the window, as a real sensor's are) and sends again at most the events in
 //   flight and the ACK_SYNC_BATCH last delivered. A window of 0 flushes every append and
-//   every ack on its own: nothing is lost, and only the events in flight are sent again. Leases are not stored: after a crash
-//   everything in the file is pending again. A failed flush keeps what it staged and is
-//   tried again by the next one; `unsaved()` hands the appends over to the caller instead.
+//   every ack on its own: nothing is lost, and only the events in flight are sent again.
+//   Leases are not stored: after a crash everything in the file is pending again. A failed
+//   flush keeps what it staged and is tried again by the next one; `unsaved()` hands the
+//   appends over to the caller instead.
 // - `cursor` is the highest seq read from `events` by a refill (0 before the first). Every
 //   row with seq <= cursor is either leased or in `pending`; rows above it are found by the
 //   next refill (which skips leased ones: adopted leases can lie above it). `pending` is

@@ -255,6 +255,16 @@ describe('openOutbox', () => {
 });
 
 describe('SqliteOutbox sync window', () => {
+  /** An outbox flushing in 100 ms windows on a fake clock. */
+  const windowed = (options: { maxBytes?: number; onSyncDue?: () => void } = {}) => {
+    const path = join(dir, 'outbox.db');
+    const clock = new FakeClock();
+    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 20, clock, syncWindowMs: 100, ...options });
+    return { path, clock, outbox };
+  };
+  /** Makes every insert into the file fail, as a disk that refuses writes would. */
+  const REFUSE_INSERTS = "CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk says no'); END";
+
   /** The ids in the file as another process would see them (the database file, not this handle). */
   const inFile = (path: string): string[] => {
     const db = new Database(path, { readonly: true });
@@ -266,10 +276,8 @@ describe('SqliteOutbox sync window', () => {
   };
 
   it('writes a reading at once when the last flush is older than the window, else with the window: never sent before', async () => {
-    const path = join(dir, 'outbox.db');
-    const clock = new FakeClock();
     let due = 0;
-    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 20, clock, syncWindowMs: 100, onSyncDue: () => due++ });
+    const { path, clock, outbox } = windowed({ onSyncDue: () => due++ });
     try {
       outbox.append(event('a', 1));
       expect(inFile(path)).toEqual(['a']);
@@ -294,9 +302,7 @@ describe('SqliteOutbox sync window', () => {
   });
 
   it(`deletes delivered events with the next flush, or once ${ACK_SYNC_BATCH} wait, and never hands them out again`, async () => {
-    const path = join(dir, 'outbox.db');
-    const clock = new FakeClock();
-    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 30, clock, syncWindowMs: 100 });
+    const { path, clock, outbox } = windowed({ maxBytes: 1 << 30 });
     try {
       for (let i = 0; i < ACK_SYNC_BATCH + 10; i++) {
         outbox.append(event(`e${i}`, i));
@@ -318,15 +324,13 @@ describe('SqliteOutbox sync window', () => {
   });
 
   it('keeps what a failed flush staged, in order, and writes it with the next flush that works', async () => {
-    const path = join(dir, 'outbox.db');
-    const clock = new FakeClock();
-    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 20, clock, syncWindowMs: 100 });
+    const { path, clock, outbox } = windowed();
     const other = new Database(path);
     try {
       outbox.append(event('a', 1));
       await clock.advance(10);
       outbox.append(event('b', 2)); // staged
-      other.exec("CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+      other.exec(REFUSE_INSERTS);
       await clock.advance(100);
       expect(() => outbox.append(event('c', 3))).toThrow(/disk says no/);
       expect(outbox.stats().depth).toBe(2); // c is the caller's to keep; b waits
@@ -354,16 +358,14 @@ describe('SqliteOutbox sync window', () => {
   });
 
   it('hands over what it could not write when it is given up', async () => {
-    const path = join(dir, 'outbox.db');
-    const clock = new FakeClock();
-    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 20, clock, syncWindowMs: 100 });
+    const { path, outbox } = windowed();
     const other = new Database(path);
     try {
       outbox.append(event('a', 1));
       const [a] = outbox.take(1);
       outbox.ack([a!.seq]);
       outbox.append(event('b', 2));
-      other.exec("CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+      other.exec(REFUSE_INSERTS);
       expect(() => outbox.close()).toThrow(/disk says no/);
       expect(outbox.unsaved().map((e) => e.id)).toEqual(['b']);
       expect(outbox.stats().depth).toBe(0); // b is the caller's now; a is delivered
