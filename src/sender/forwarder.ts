@@ -117,9 +117,9 @@ export class Forwarder {
   }
 
   /**
-   * A slot came free. While a backlog drains it goes straight to the next entry: the loop's
-   * wake-up (a timer and an abort per delivery) was a tenth of the drain's CPU. Anything
-   * else (a failure, a pause, stopping, an empty outbox) is the loop's to decide.
+   * A slot came free. While a backlog drains it goes straight to the next entry, without
+   * waking the loop (a timer and an abort per delivery, ~5% of a drain's CPU in a profile).
+   * Anything else (a failure, a pause, stopping, an empty outbox) is the loop's to decide.
    */
   private next(signal: AbortSignal): void {
     const ready = !signal.aborted && this.state.consecutiveFailures === 0 && this.state.pausedUntil <= this.o.clock.now();

@@ -1,3 +1,5 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock/clock.js';
@@ -67,5 +69,29 @@ describe('HttpSender', () => {
   it('turns a connection error into a retry, never a throw', async () => {
     const sender = senderWith((pool) => pool.intercept({ path: () => true, method: 'POST' }).replyWithError(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })));
     expect(await sender.send(MESSAGE)).toMatchObject({ outcome: 'retry', status: null });
+  });
+
+  it('gives up a POST the endpoint holds when the signal aborts (stopping), and sends nothing twice', async () => {
+    const held: ServerResponse[] = [];
+    const server = createServer((_req, res) => void held.push(res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const sender = new HttpSender({ endpoint: endpointConfig({ url: new URL(`http://127.0.0.1:${port}/v1/foo`), requestTimeoutMs: 30_000 }), clock: systemClock });
+    const stop = new AbortController();
+    try {
+      const started = Date.now();
+      const pending = sender.send(MESSAGE, stop.signal);
+      while (held.length === 0 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
+      expect(held).toHaveLength(1);
+      stop.abort(new Error('stop timeout'));
+      expect(await pending).toMatchObject({ outcome: 'retry', status: null });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(await sender.send(MESSAGE, stop.signal)).toMatchObject({ outcome: 'retry' }); // already aborted: not sent
+      expect(held).toHaveLength(1);
+    } finally {
+      await sender.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
