@@ -55,14 +55,7 @@ export class MemoryOutbox implements Outbox {
   }
 
   append(record: OutboxRecord): { dropped: number } {
-    this.queue.insert({
-      seq: this.seqs.next(),
-      time: record.time,
-      bytes: payloadBytes(record.payload),
-      id: record.id,
-      payload: record.payload,
-      attempts: 0,
-    });
+    this.queue.insert(toItem({ ...record, seq: this.seqs.next(), attempts: 0 }));
     const victims = this.queue.victimsToFit(this.maxBytes);
     this.queue.remove(victims.map((v) => v.seq));
     if (victims.length > 0) {
@@ -131,9 +124,7 @@ export class MemoryOutbox implements Outbox {
 
   /** Takes over entries another store could not keep, with their seqs (so their place in the order). */
   adopt(entries: readonly OutboxEntry[]): void {
-    for (const e of entries) {
-      this.queue.insert({ seq: e.seq, time: e.time, bytes: payloadBytes(e.payload), id: e.id, payload: e.payload, attempts: e.attempts });
-    }
+    for (const e of entries) this.queue.insert(toItem(e));
   }
 
   /** Removes entries another store now holds. */
@@ -150,6 +141,10 @@ export class MemoryOutbox implements Outbox {
   forgetDeadLetters(count: number): void {
     this.dead = this.dead.slice(count);
   }
+}
+
+function toItem(entry: OutboxEntry): MemoryItem {
+  return { seq: entry.seq, time: entry.time, bytes: payloadBytes(entry.payload), id: entry.id, payload: entry.payload, attempts: entry.attempts };
 }
 
 function toEntry(item: MemoryItem): OutboxEntry {
