@@ -14,6 +14,7 @@ import { openOutbox } from './outbox/open-outbox.js';
 import type { Outbox } from './outbox/outbox.js';
 import { Sampler } from './sampler/sampler.js';
 import { Forwarder } from './sender/forwarder.js';
+import { HeapGovernor, v8HeapProbe, type HeapProbe } from './sender/heap-governor.js';
 import { HttpSender, type Sender } from './sender/http-sender.js';
 import { CommandHandler } from './commands/command-handler.js';
 import { createSensor } from './sensor/create-sensor.js';
@@ -43,6 +44,8 @@ export interface DaemonDeps {
   /** GPIO for power pins and the LED; default onoff, loaded only when a pin is configured. */
   gpio?: Gpio | null;
   outbox?: Outbox;
+  /** The heap a drain keeps small; default V8's when --expose-gc is on, null for none. */
+  heap?: HeapProbe | null;
 }
 
 export class Daemon {
@@ -54,6 +57,7 @@ export class Daemon {
   private readonly outbox: Outbox;
   private readonly sender: Sender;
   private readonly forwarder: Forwarder;
+  private readonly heapGovernor: HeapGovernor | null;
   private samplers: Sampler[] = [];
   private sensors: Sensor[] = [];
   private actuators: Actuators | null = null;
@@ -98,6 +102,8 @@ export class Daemon {
     });
     outboxOpen();
     this.sender = new HttpSender({ endpoint, clock: this.clock, connections: delivery.concurrency, ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) });
+    const heap = deps.heap !== undefined ? deps.heap : v8HeapProbe();
+    this.heapGovernor = heap ? new HeapGovernor(heap, { onCollect: () => this.counters.inc('heap_collections_total') }) : null;
     const deliveryBeat = this.watchdog?.register('delivery', Math.max(config.watchdogMs ?? 0, endpoint.requestTimeoutMs * 2 + endpoint.commandTimeoutS * 1000 + 60_000));
     this.forwarder = new Forwarder({
       outbox: this.outbox,
@@ -110,7 +116,10 @@ export class Daemon {
       retryMaxMs: delivery.retryMaxMs,
       drainJitterMs: delivery.drainJitterMs,
       onCommand: (c) => this.commands.handle(c),
-      onDelivered: () => this.actuators?.led?.delivered(),
+      onDelivered: () => {
+        this.actuators?.led?.delivered();
+        this.heapGovernor?.delivered();
+      },
       onSendDone: (ms, outcome) => this.sendDurations.observe(ms, outcome),
       onFailed: () => this.actuators?.led?.error(),
       ...(deliveryBeat ? { onAlive: () => deliveryBeat.beat() } : {}),

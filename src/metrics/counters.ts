@@ -12,6 +12,7 @@ export const COUNTER_HELP = {
   auth_failures_total: 'Sends refused with 403 (wrong credentials)',
   commands_total: 'Cloud-to-device commands received, by command and result',
   power_cycles_total: 'Sensor power cycles through the power pin, by sensor',
+  heap_collections_total: 'Full garbage collections the daemon asked for while draining a backlog',
 } as const;
 
 export type CounterName = keyof typeof COUNTER_HELP;

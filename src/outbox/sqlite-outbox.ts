@@ -85,12 +85,18 @@ const JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024;
 /**
  * SQLite's page cache, KiB. better-sqlite3 builds with 16 MiB, which a long backlog fills (the
  * open-time totals and the drain read every page once): RSS that grows with the backlog. The
- * hot pages (the b-tree's interior pages, the first and last leaves) fit in far less; the
- * rest is read from the OS page cache.
+ * hot pages (the interior pages on the path to the first and last leaves) fit in far less; the
+ * rest is read from the OS page cache. 256 KiB drained as fast as 1 MiB, with 0.9 MiB less
+ * RSS at the peak of a drain (bench/RESULTS.md, scenario 6).
  */
-const CACHE_KIB = 1024;
-/** Rows read ahead into memory by one refill: payloads included, so ~WINDOW KiB at most. */
-const WINDOW = 256;
+const CACHE_KIB = 256;
+/**
+ * Rows read ahead by one refill, payloads included. Few on purpose: a row waits in memory until
+ * it is sent, and 256 of them outlived two young-generation collections while a backlog
+ * drained, so every payload was promoted to V8's old generation (half of a drain's promoted
+ * bytes). 16 costs one more query per 16 deliveries and no measurable drain rate.
+ */
+const WINDOW = 16;
 /**
  * Staged deletes (acks, drops) that force a flush: what a kill or power cut can send a second
  * time beyond the events in flight. During a backlog drain one transaction and fsync per this

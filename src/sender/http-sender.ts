@@ -3,12 +3,11 @@
 // does not throw on error statuses; an answer is read to its end (an unread body
 // pins the connection), and kept only when it carries a command.
 //
-// It dispatches with a handler of its own instead of undici's request() API: undici keeps
-// each finished request, with its handler, until 256 more have gone through the same
-// connection, so whatever the handler holds lives long enough to be promoted to V8's old
-// generation. request()'s handler holds a response stream and promise machinery (~3 KB per
-// request) and made the heap double while a backlog drained; this one holds a status and
-// two headers, and lets go of the body when the answer ends.
+// It dispatches with a handler of its own instead of undici's request() API: request()
+// builds a response stream and its promise machinery for every POST (~3 KB), and while a
+// backlog drained much of it was promoted to V8's old generation (a heap profile of what
+// full GCs collected: 141 MB per 50,000 deliveries, 81 MB with this handler). This one
+// holds a status and two headers, and lets go of the body when the answer ends.
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Agent, Dispatcher } from 'undici';

@@ -25,6 +25,7 @@ const KNOWN_LABELS: Record<CounterName, readonly string[]> = {
   auth_failures_total: [],
   commands_total: ['command', 'result'],
   power_cycles_total: ['sensor'],
+  heap_collections_total: [],
 };
 
 interface CounterFamily {

@@ -1,4 +1,4 @@
-// The daemon's V8 flags live in one place, the executable's shebang; everything that starts
+// The daemon's node flags live in one place, the executable's shebang; everything that starts
 // the daemon must get them: the executable run directly (the image's ENTRYPOINT) and the
 // native unit, which names node itself.
 import { spawnSync } from 'node:child_process';
@@ -11,7 +11,7 @@ const executable = resolve(root, 'dist/cli/main.js');
 
 function shebangFlags(): string[] {
   const first = readFileSync(executable, 'utf8').split('\n')[0] ?? '';
-  const match = /^#!\/usr\/bin\/env -S node((?: --[a-z-]+(?:=\S+)?)*)$/.exec(first);
+  const match = /^#!\/usr\/bin\/env -S node((?: --[a-z0-9-]+(?:=\S+)?)*)$/.exec(first);
   expect(match, `shebang: ${first}`).not.toBeNull();
   return (match?.[1] ?? '').trim().split(' ');
 }
@@ -20,6 +20,7 @@ describe('node flags', () => {
   it('the executable runs by its shebang, with flags this node accepts', () => {
     const flags = shebangFlags();
     expect(flags).toContain('--max-semi-space-size=1');
+    expect(flags).toContain('--expose-gc'); // the drain's HeapGovernor needs it
     const run = spawnSync(executable, ['--version'], { encoding: 'utf8', timeout: 10_000 });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);

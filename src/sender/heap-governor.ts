@@ -1,0 +1,68 @@
+// Keeps V8's old generation near its live size while a backlog drains.
+//
+// In the memory-saving mode the daemon runs in (--optimize-for-size, see the shebang of
+// cli/main.ts), V8 lets the old generation grow 8 MB past its live size before it collects:
+// its minimum growing step, whatever the size of the heap (heap-controller.cc,
+// MinimumAllocationLimitGrowingStep). A drain promotes ~0.5 KB of garbage per delivery
+// (undici keeps each request's timers for a second), so at a few thousand deliveries a second
+// the old generation sits at live + 8 MB for the whole drain: RSS a Pi Zero 2 pays for
+// nothing. Asking for a full collection after every few MB caps that at `slackBytes`, for
+// about one collection per 5,000 deliveries (bench/RESULTS.md, scenario 6).
+// `gc` exists only under --expose-gc (the shebang passes it); without it there is no governor.
+import { getHeapStatistics } from 'node:v8';
+
+/** The heap as the governor sees it; tests pass a fake. */
+export interface HeapProbe {
+  usedBytes(): number;
+  /** A full, synchronous collection. */
+  collect(): void;
+}
+
+export interface HeapGovernorOptions {
+  /** Growth of the used heap, since the last collection, that calls for one. Default 3 MiB. */
+  slackBytes?: number;
+  /** Deliveries between two looks at the heap. Default 256. */
+  checkEvery?: number;
+  onCollect?: () => void;
+}
+
+export class HeapGovernor {
+  private readonly slackBytes: number;
+  private readonly checkEvery: number;
+  private floor: number;
+  private sinceCheck = 0;
+
+  constructor(
+    private readonly probe: HeapProbe,
+    private readonly options: HeapGovernorOptions = {},
+  ) {
+    this.slackBytes = options.slackBytes ?? 3 * 2 ** 20;
+    this.checkEvery = options.checkEvery ?? 256;
+    this.floor = probe.usedBytes();
+  }
+
+  /** One event delivered: every `checkEvery`, collects when the heap grew by `slackBytes`. */
+  delivered(): void {
+    if (++this.sinceCheck < this.checkEvery) return;
+    this.sinceCheck = 0;
+    const used = this.probe.usedBytes();
+    // V8 collected on its own since the last look: measure growth from there.
+    this.floor = Math.min(this.floor, used);
+    if (used - this.floor < this.slackBytes) return;
+    this.probe.collect();
+    this.floor = this.probe.usedBytes();
+    this.options.onCollect?.();
+  }
+}
+
+/** V8's heap, or null when the process runs without --expose-gc. */
+export function v8HeapProbe(): HeapProbe | null {
+  const gc: unknown = (globalThis as { gc?: unknown }).gc;
+  if (typeof gc !== 'function') return null;
+  return {
+    usedBytes: () => getHeapStatistics().used_heap_size,
+    collect: () => {
+      (gc as () => void)();
+    },
+  };
+}
