@@ -4,10 +4,10 @@
 // cli/main.ts), V8 lets the old generation grow 8 MB past its live size before it collects:
 // its minimum growing step, whatever the size of the heap (heap-controller.cc,
 // MinimumAllocationLimitGrowingStep). A drain promotes ~0.5 KB of garbage per delivery
-// (undici keeps each request's timers for a second), so at a few thousand deliveries a second
-// the old generation sits at live + 8 MB for the whole drain: RSS a Pi Zero 2 pays for
+// (undici's per-request timers live a second, for one), so at a few thousand deliveries a
+// second the old generation climbs to live + 8 MB every half second: RSS a Pi Zero 2 pays for
 // nothing. Asking for a full collection after every few MB caps that at `slackBytes`, for
-// about one collection per 5,000 deliveries (bench/RESULTS.md, scenario 6).
+// one collection per ~4,500 deliveries (bench/RESULTS.md, scenario 6).
 // `gc` exists only under --expose-gc (the shebang passes it); without it there is no governor.
 import { getHeapStatistics } from 'node:v8';
 
