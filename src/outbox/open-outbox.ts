@@ -15,7 +15,6 @@ import { OUTBOX_FILE, SqliteOutbox } from './sqlite-outbox.js';
 export const DEFAULT_MEMORY_MAX_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_DISK_RETRY_MS = 30_000;
 
-
 export interface OpenOutboxOptions {
   dataDir: string;
   maxBytes: number;
