@@ -286,12 +286,12 @@ export class SqliteOutbox implements Outbox {
       );
       this.selectDead = this.db.prepare(DEAD_LETTERS_SQL);
       this.writeStaged = this.db.transaction((entries: readonly OutboxEntry[], deletes: readonly number[]) => {
-        for (const e of entries) this.insertEvent.run(e.seq, e.id, e.time, e.attempts, e.payload);
+        this.insertEntries(entries);
         for (const seq of deletes) this.deleteEvent.run(seq);
       });
       this.insertAndDrop = this.db.transaction(
         (entries: readonly OutboxEntry[], excess: number, deadLetters: readonly DeadLetter[]) => {
-          for (const e of entries) this.insertEvent.run(e.seq, e.id, e.time, e.attempts, e.payload);
+          this.insertEntries(entries);
           for (const d of deadLetters) {
             this.insertDead.run(d.seq, d.id, d.time, d.attempts, d.payload, d.status, d.reason, d.failedAt);
           }
@@ -603,6 +603,10 @@ export class SqliteOutbox implements Outbox {
       this.depth -= 1;
       this.totalBytes -= bytes;
     }
+  }
+
+  private insertEntries(entries: readonly OutboxEntry[]): void {
+    for (const e of entries) this.insertEvent.run(e.seq, e.id, e.time, e.attempts, e.payload);
   }
 
   private pruneDeadLetters(added: number): void {
