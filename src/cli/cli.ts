@@ -1,7 +1,7 @@
 // Command dispatch and exit codes. Only src/cli/ touches process.env, signals and exit.
 // Each command's module is imported when it runs: `run` never loads the endpoint
-// server, the CloudEvents SDK (check) or the HTTP client of `health`, which keeps
-// the daemon's start-up time and resident memory down.
+// server of `endpoint` and `demo` or the whole undici package `health` uses, which
+// keeps the daemon's start-up time and resident memory down.
 import { readFileSync } from 'node:fs';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import { loadConfig, type RawConfig } from '../config/load-config.js';

@@ -9,9 +9,6 @@ import { EVENT_TYPE, eventSource, type EventContext, type HttpMessage, type Read
 import { readingData } from './encode-reading.js';
 import type { Reading } from './reading.js';
 
-export { EVENT_TYPE, eventSource } from './event-shape.js';
-export type { EventContext, HttpMessage, ReadingData } from './event-shape.js';
-
 export function buildEvent(reading: Reading, ctx: EventContext): CloudEvent<ReadingData> {
   const time = new Date(reading.time).toISOString();
   const data = readingData(reading, ctx, time);

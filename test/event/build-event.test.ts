@@ -1,6 +1,7 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
-import { buildEvent, encodeEvent, EVENT_TYPE, type EventContext } from '../../src/event/build-event.js';
+import { buildEvent, encodeEvent } from '../../src/event/build-event.js';
+import { EVENT_TYPE, type EventContext } from '../../src/event/event-shape.js';
 import type { Reading } from '../../src/event/reading.js';
 
 const READING: Reading = { id: '7f0c2a36-5a3f-4a55-9d1e-3f9a3b0c9e11', sensor: 'attic', temperature: 21.3, humidity: 45.1, time: Date.UTC(2026, 10, 25, 12, 0, 0, 250) };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildEvent, encodeEvent, type EventContext } from '../../src/event/build-event.js';
+import { buildEvent, encodeEvent } from '../../src/event/build-event.js';
+import type { EventContext } from '../../src/event/event-shape.js';
 import { encodeReading } from '../../src/event/encode-reading.js';
 import type { Reading } from '../../src/event/reading.js';
 
