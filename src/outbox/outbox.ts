@@ -6,9 +6,10 @@
 // - `take` hands out the oldest entries first, by seq: seqs only grow and are handed out as
 //   records are appended, and readings are appended as they are measured, so seq order is
 //   measurement order. `time` is carried, never sorted on: a wall clock stepped backwards
-//   (NTP on a Pi without an RTC) must not reorder the queue. A taken entry is leased: no later `take` returns it until the caller
-//   settles it with `ack` (delivered, deleted), `release` (failed, retried later in its
-//   original place, attempts + 1) or `deadLetter` (refused for good, kept aside).
+//   (NTP on a Pi without an RTC) must not reorder the queue. A taken entry is leased: no
+//   later `take` returns it until the caller settles it with `ack` (delivered, deleted),
+//   `release` (failed, retried later in its original place, attempts + 1) or `deadLetter`
+//   (refused for good, kept aside).
 //   Leases live in memory: after a crash every stored entry is pending again, so at most the
 //   entries in flight at the crash are sent twice, with the same id.
 // - Settling a seq that is not leased is ignored, so a stale or repeated ack never deletes an

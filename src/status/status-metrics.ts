@@ -11,8 +11,6 @@ import { COUNTER_HELP, type CounterName, type CounterSample } from '../metrics/c
 import type { DaemonSnapshot } from './snapshot.js';
 import { SendDurations } from './send-durations.js';
 
-export { SEND_DURATION_BUCKETS } from './send-durations.js';
-
 /** Label names each counter is known to carry, so its family exists from the first scrape. */
 const KNOWN_LABELS: Record<CounterName, readonly string[]> = {
   readings_total: ['sensor'],

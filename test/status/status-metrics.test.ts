@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CounterSample } from '../../src/metrics/counters.js';
 import { COUNTER_HELP, Counters } from '../../src/metrics/counters.js';
 import type { DaemonSnapshot } from '../../src/status/snapshot.js';
-import { SEND_DURATION_BUCKETS, StatusMetrics } from '../../src/status/status-metrics.js';
+import { SEND_DURATION_BUCKETS } from '../../src/status/send-durations.js';
+import { StatusMetrics } from '../../src/status/status-metrics.js';
 import { parsePromText } from './prom-text.js';
 import { NOW, sensorSnapshot, snapshot } from './snapshot-fixture.js';
 
