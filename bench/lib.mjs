@@ -147,7 +147,6 @@ export function daemonEnv(endpointUrl, dataDir, extra = {}) {
   };
 }
 
-/** BENCH_NODE_ARGS (space-separated) adds node flags, e.g. --cpu-prof, for profiling a scenario. */
 /** The node flags of the executable's shebang: the daemon as shipped runs with them. */
 export function shippedNodeFlags() {
   const first = readFileSync(CLI, 'utf8').split('\n')[0];
@@ -156,6 +155,7 @@ export function shippedNodeFlags() {
   return match[1].split(' ').filter(Boolean);
 }
 
+/** BENCH_NODE_ARGS (space-separated) adds node flags, e.g. --cpu-prof, for profiling a scenario. */
 export function spawnDaemon(env, nodeArgs = []) {
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args = [...shippedNodeFlags(), ...extra, ...nodeArgs, CLI, 'run'];
