@@ -7,6 +7,7 @@ import { startEndpoint, type EndpointServer, type ReceivedEvent } from '../../sr
 import { ACK_SYNC_BATCH } from '../../src/outbox/sqlite-outbox.js';
 import { DaemonProcess, seedEnv, tempDir } from '../helpers/daemon-process.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
+import { storedIds } from '../helpers/outbox-file.js';
 
 const cleanups = cleanupAfterEach();
 
@@ -37,16 +38,6 @@ function queuedIds(...daemons: DaemonProcess[]): string[] {
   return daemons.flatMap((d) => d.logs().filter((l) => l.msg === 'reading queued').map((l) => String(l.event_id)));
 }
 
-/** The ids still in the outbox file, oldest first. */
-function storedIds(dir: string): string[] {
-  const db = new Database(join(dir, 'outbox.db'), { readonly: true });
-  try {
-    return (db.prepare('SELECT id FROM events ORDER BY seq').all() as { id: string }[]).map((r) => r.id);
-  } finally {
-    db.close();
-  }
-}
-
 describe('store and forward', () => {
   it('endpoint down for a stretch: every reading arrives after it comes back, in order, none twice', async () => {
     const server = await endpoint();
@@ -63,7 +54,7 @@ describe('store and forward', () => {
     const ids = accepted.map(idOf);
     expect(new Set(ids).size).toBe(ids.length);
     // what SIGTERM caught between its reading and its send stays on disk for the next start
-    const kept = storedIds(dir);
+    const kept = storedIds(join(dir, 'outbox.db'));
     expect(kept.length).toBeLessThanOrEqual(2);
     expect(new Set([...ids, ...kept])).toEqual(new Set(queuedIds(daemon)));
     const times = accepted.map(timeOf);

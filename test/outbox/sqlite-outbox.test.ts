@@ -12,6 +12,7 @@ import { Counters } from '../../src/metrics/counters.js';
 import { openResilientOutbox } from '../../src/outbox/open-outbox.js';
 import Database from 'better-sqlite3';
 import { ACK_SYNC_BATCH, SqliteOutbox } from '../../src/outbox/sqlite-outbox.js';
+import { storedIds } from '../helpers/outbox-file.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -265,26 +266,16 @@ describe('SqliteOutbox sync window', () => {
   /** Makes every insert into the file fail, as a disk that refuses writes would. */
   const REFUSE_INSERTS = "CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk says no'); END";
 
-  /** The ids in the file as another process would see them (the database file, not this handle). */
-  const inFile = (path: string): string[] => {
-    const db = new Database(path, { readonly: true });
-    try {
-      return (db.prepare('SELECT id FROM events ORDER BY seq').all() as { id: string }[]).map((r) => r.id);
-    } finally {
-      db.close();
-    }
-  };
-
   it('writes a reading at once when the last flush is older than the window, else with the window: never sent before', async () => {
     let due = 0;
     const { path, clock, outbox } = windowed({ onSyncDue: () => due++ });
     try {
       outbox.append(event('a', 1));
-      expect(inFile(path)).toEqual(['a']);
+      expect(storedIds(path)).toEqual(['a']);
       await clock.advance(30);
       outbox.append(event('b', 2));
       outbox.append(event('c', 3));
-      expect(inFile(path)).toEqual(['a']); // b and c wait for the window
+      expect(storedIds(path)).toEqual(['a']); // b and c wait for the window
       expect(outbox.take(10).map((e) => e.id)).toEqual(['a']);
       expect(outbox.stats().depth).toBe(3);
       await clock.advance(69);
@@ -292,10 +283,10 @@ describe('SqliteOutbox sync window', () => {
       await clock.advance(1);
       expect(due).toBe(1);
       expect(outbox.take(10).map((e) => e.id)).toEqual(['b', 'c']);
-      expect(inFile(path)).toEqual(['a', 'b', 'c']);
+      expect(storedIds(path)).toEqual(['a', 'b', 'c']);
       await clock.advance(500);
       outbox.append(event('d', 4)); // a quiet window: written at once
-      expect(inFile(path)).toEqual(['a', 'b', 'c', 'd']);
+      expect(storedIds(path)).toEqual(['a', 'b', 'c', 'd']);
     } finally {
       outbox.close();
     }
@@ -310,17 +301,17 @@ describe('SqliteOutbox sync window', () => {
       }
       const first = outbox.take(ACK_SYNC_BATCH - 1);
       outbox.ack(first.map((e) => e.seq));
-      expect(inFile(path)).toHaveLength(ACK_SYNC_BATCH + 10); // still there: a kill now resends them
+      expect(storedIds(path)).toHaveLength(ACK_SYNC_BATCH + 10); // still there: a kill now resends them
       expect(outbox.stats().depth).toBe(11);
       const rest = outbox.take(100);
       expect(rest.map((e) => e.id)).toEqual(Array.from({ length: 11 }, (_, i) => `e${ACK_SYNC_BATCH - 1 + i}`));
       outbox.ack([rest[0]!.seq]); // the batch is full: one transaction deletes them all
-      expect(inFile(path)).toHaveLength(10);
+      expect(storedIds(path)).toHaveLength(10);
       outbox.release(rest.slice(1).map((e) => e.seq));
     } finally {
       outbox.close();
     }
-    expect(inFile(path)).toHaveLength(10);
+    expect(storedIds(path)).toHaveLength(10);
   });
 
   it('keeps what a failed flush staged, in order, and writes it with the next flush that works', async () => {
@@ -337,7 +328,7 @@ describe('SqliteOutbox sync window', () => {
       expect(() => outbox.take(10)).toThrow(/disk says no/);
       other.exec('DROP TRIGGER refuse');
       expect(outbox.take(10).map((e) => e.id)).toEqual(['a', 'b']);
-      expect(inFile(path)).toEqual(['a', 'b']);
+      expect(storedIds(path)).toEqual(['a', 'b']);
     } finally {
       other.close();
       outbox.close();
