@@ -7,7 +7,7 @@
 // only, since optimizing it cost ~10 MiB of malloc'd compiler memory in half the runs and is
 // worth nothing for a few responses a minute; optimize-for-size, which held the old
 // generation to ~15 MiB during a backlog drain instead of ~30; expose-gc, for the
-// HeapGovernor that holds it closer still (sender/heap-governor.ts); and one V8 worker thread
+// HeapGovernor that holds it closer still (runtime/heap-governor.ts); and one V8 worker thread
 // instead of four: each worker that helps the GC during a drain keeps a glibc malloc arena of
 // ~0.8 MiB, and one is as fast for a daemon that mostly sleeps. Measured in bench/RESULTS.md.
 import { main } from './cli.js';

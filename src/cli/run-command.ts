@@ -4,7 +4,7 @@
 import type { DaemonConfig } from '../config/config.js';
 import { errorMessage } from '../errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { Daemon } from '../main.js';
+import { Daemon } from '../daemon.js';
 import { createNotifier } from '../systemd/socket-notifier.js';
 
 const HARD_DEADLINE_EXTRA_MS = 5000;

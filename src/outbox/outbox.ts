@@ -17,7 +17,7 @@
 // - Bounded by bytes (sum of payload lengths in UTF-8): an append that goes over drops the
 //   oldest entries that are not in flight, counts them in events_dropped_total and returns
 //   how many it dropped. That is the only counter an outbox touches: what is queued, sent and
-//   dead-lettered is counted by its callers (main.ts, the forwarder).
+//   dead-lettered is counted by its callers (daemon.ts, the forwarder).
 
 export interface OutboxRecord {
   /** The CloudEvent id, kept across every retry. */

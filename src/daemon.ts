@@ -14,7 +14,7 @@ import { openOutbox } from './outbox/open-outbox.js';
 import type { Outbox } from './outbox/outbox.js';
 import { Sampler } from './sampler/sampler.js';
 import { Forwarder } from './sender/forwarder.js';
-import { HeapGovernor, v8HeapProbe, type HeapProbe } from './sender/heap-governor.js';
+import { HeapGovernor, v8HeapProbe, type HeapProbe } from './runtime/heap-governor.js';
 import { HttpSender, type Sender } from './sender/http-sender.js';
 import { CommandHandler } from './commands/command-handler.js';
 import { createSensor } from './sensor/create-sensor.js';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HeapGovernor, type HeapProbe } from '../../src/sender/heap-governor.js';
+import { HeapGovernor, type HeapProbe } from '../../src/runtime/heap-governor.js';
 
 const MiB = 2 ** 20;
 
@@ -66,7 +66,7 @@ describe('HeapGovernor', () => {
 });
 
 describe('v8HeapProbe', () => {
-  const module = resolve(import.meta.dirname, '../../dist/sender/heap-governor.js');
+  const module = resolve(import.meta.dirname, '../../dist/runtime/heap-governor.js');
   // Garbage held across young collections (so it is promoted), then let go, while the
   // governor looks after each step: what a draining backlog does to the heap.
   const script = `
