@@ -5,9 +5,11 @@ import type { SensorModel } from '../sensor/sensor.js';
 
 export type ContentMode = 'binary' | 'structured';
 
+/** lat/lon normalised to numbers; any other keys of GEOLOCATION (numbers or strings) kept as given. */
 export interface Geolocation {
   lat: number;
   lon: number;
+  [extra: string]: number | string;
 }
 
 export interface SensorConfig {

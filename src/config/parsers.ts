@@ -94,7 +94,16 @@ export function parseGeolocation(raw: string): Geolocation {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Invalid('not a JSON object', expected);
   const obj = value as Record<string, unknown>;
-  return { lat: coordinate(obj, 'lat', 90, expected), lon: coordinate(obj, 'lon', 180, expected) };
+  const lat = coordinate(obj, 'lat', 90, expected);
+  const lon = coordinate(obj, 'lon', 180, expected);
+  // Extra keys (such as alt) travel as given and in the given order, as drogue-dht-py passed them through.
+  const geolocation: Geolocation = { lat, lon };
+  for (const [key, v] of Object.entries(obj)) {
+    if (key === 'lat' || key === 'lon') continue;
+    if (typeof v !== 'string' && (typeof v !== 'number' || !Number.isFinite(v))) throw new Invalid(`"${key}" is not a number or a string`, `${expected}; other keys numbers or strings`);
+    geolocation[key] = v;
+  }
+  return geolocation;
 }
 
 function coordinate(obj: Record<string, unknown>, key: string, limit: number, expected: string): number {

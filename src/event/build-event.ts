@@ -1,6 +1,8 @@
 // Reading → CloudEvent (DESIGN §4) → HTTP message, through the CloudEvents SDK.
-// This is the reference: what the daemon and `check` send is encode-reading.ts,
-// and test/event/encode-reading.test.ts holds the two byte-equal. Binary mode by
+// This is the reference for the event: what the daemon and `check` send is
+// encode-reading.ts, and test/event/encode-reading.test.ts holds the two equal (the
+// SDK neither percent-encodes header values nor drops the structured charset, so
+// for headers the spec text is the oracle, not the SDK). Binary mode by
 // default: a Drogue endpoint ignores ce-* headers and takes the body as the
 // payload, and any other CloudEvents receiver reads the headers.
 import { CloudEvent, HTTP } from 'cloudevents';

@@ -1,19 +1,24 @@
-// Reading → HTTP message, written out directly: the same headers and bytes that
+// Reading → HTTP message, written out directly: the same event as
 // encodeEvent(buildEvent(...)) makes with the CloudEvents SDK (test/event/
-// encode-reading.test.ts holds them equal), without loading the SDK. The daemon
+// encode-reading.test.ts holds them equal), without loading the SDK. Two
+// deliberate differences from the SDK: binary-mode header values are
+// percent-encoded as the HTTP binding (3.1.3.2) requires, and structured mode's
+// content type has no charset parameter (JSON is UTF-8, and Drogue's JSON test is
+// a suffix match on the whole content type). The daemon
 // encodes every reading here: the SDK and its validator (ajv) cost ~9 MB of RSS,
 // ~80 ms at start and a schema validation per event on a device that never
 // builds anything but this one event shape.
 import type { ContentMode } from '../config/config.js';
+import { encodeHeaderValue } from './ce-header.js';
 import { EVENT_TYPE, eventSource, type EventContext, type HttpMessage, type ReadingData } from './event-shape.js';
 import type { Reading } from './reading.js';
 
 const BINARY_CONTENT_TYPE = 'application/json';
-const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
+export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json';
 
 export function readingData(reading: Reading, ctx: EventContext, time: string): ReadingData {
   const data: ReadingData = { temp: reading.temperature, hum: reading.humidity, time };
-  if (ctx.geolocation) data.geoloc = { lat: ctx.geolocation.lat, lon: ctx.geolocation.lon };
+  if (ctx.geolocation) data.geoloc = { ...ctx.geolocation };
   if (ctx.nameSensors) data.sensor = reading.sensor;
   return data;
 }
@@ -40,14 +45,14 @@ export function encodeReading(reading: Reading, ctx: EventContext, mode: Content
   }
   const headers: Record<string, string> = {
     'content-type': BINARY_CONTENT_TYPE,
-    'ce-id': reading.id,
+    'ce-id': encodeHeaderValue(reading.id),
     'ce-time': time,
     'ce-type': EVENT_TYPE,
-    'ce-source': source,
+    'ce-source': encodeHeaderValue(source),
     'ce-specversion': '1.0',
-    'ce-subject': ctx.channel,
-    'ce-dataschema': ctx.dataSchema,
+    'ce-subject': encodeHeaderValue(ctx.channel),
+    'ce-dataschema': encodeHeaderValue(ctx.dataSchema),
   };
-  if (ctx.nameSensors) headers['ce-sensor'] = reading.sensor;
+  if (ctx.nameSensors) headers['ce-sensor'] = encodeHeaderValue(reading.sensor);
   return { headers, body: JSON.stringify(data) };
 }

@@ -8,7 +8,7 @@ describe('loadConfig', () => {
   it('takes the seed podman run environment as is, quoted geolocation as numbers', () => {
     const config = loadConfig(SEED, { requireEndpoint: true });
     expect(config.endpoint?.url.href).toBe('https://http.sandbox.drogue.cloud/v1/foo');
-    expect(config.endpoint?.channel).toBe('status');
+    expect(config.endpoint?.channel).toBe('foo'); // the channel posted to (issue 14)
     expect(config.geolocation).toEqual({ lat: 44.8166, lon: 20.4721 });
     expect(config.sensors).toEqual([{ name: 'default', model: 'DHT22', pin: 4, powerPin: null }]);
     expect(config.sampling.intervalMs).toBe(30_000);

@@ -1,11 +1,25 @@
+import { CloudEvent, HTTP } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
 import { buildEvent, encodeEvent } from '../../src/event/build-event.js';
+import { decodeHeaderValue } from '../../src/event/ce-header.js';
 import type { EventContext } from '../../src/event/event-shape.js';
 import { encodeReading } from '../../src/event/encode-reading.js';
 import type { Reading } from '../../src/event/reading.js';
 
 const READING: Reading = { id: '7f0c2a36-5a3f-4a55-9d1e-3f9a3b0c9e11', sensor: 'attic', temperature: 21.3, humidity: 45.1, time: Date.UTC(2026, 10, 25, 12, 0, 0, 250) };
 const CTX: EventContext = { appId: 'dejanb', deviceId: 'pi', channel: 'status', dataSchema: 'urn:drogue:iot:temperature', geolocation: { lat: 44.8166, lon: 20.4721 }, nameSensors: false };
+
+// Every attribute that comes from user input, with non-ASCII, space, `"` and `%` in each.
+// dataschema must stay a URI (the official schema's format), so it carries them encoded.
+const HOSTILE_READING: Reading = { ...READING, id: 'ïd "1" 100% ok', sensor: 'wohn zimmer "1" 9% ß' };
+const HOSTILE: EventContext = {
+  appId: 'ąpp "x" 50%',
+  deviceId: 'pi 1 "ü" %41',
+  channel: 'küche "a" 5% 温度',
+  dataSchema: 'urn:x:k%C3%BCche:%22q%22:50%25:a%20b',
+  geolocation: { lat: 1, lon: 2, place: 'Küche "Süd" 5%', alt: 120 },
+  nameSensors: true,
+};
 
 const cases: Array<[string, Reading, EventContext]> = [
   ['the seed device', READING, CTX],
@@ -15,17 +29,65 @@ const cases: Array<[string, Reading, EventContext]> = [
   ['ids that need encoding', READING, { ...CTX, appId: 'my app', deviceId: 'pi/1@x' }],
   ['negative and whole numbers', { ...READING, temperature: -4, humidity: 100, time: 0 }, { ...CTX, geolocation: { lat: -33.9, lon: 151 } }],
   ['another channel and schema', READING, { ...CTX, channel: 'telemetry', dataSchema: 'urn:x:y' }],
+  ['non-ASCII, space, double quote and percent in every user-given attribute', HOSTILE_READING, HOSTILE],
 ];
 
-describe('encodeReading: the same message as the CloudEvents SDK, without it', () => {
-  for (const mode of ['binary', 'structured'] as const) {
-    for (const [name, reading, ctx] of cases) {
-      it(`${mode}: ${name}`, () => {
-        const ours = encodeReading(reading, ctx, mode);
-        const sdk = encodeEvent(buildEvent(reading, ctx), mode);
-        // Same headers in the same order, same body bytes: what the outbox stores is unchanged.
-        expect(JSON.stringify(ours)).toBe(JSON.stringify(sdk));
-      });
-    }
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+
+describe('encodeReading, binary mode: the SDK event, with header values encoded as HTTP binding 3.1.3.2 says', () => {
+  for (const [name, reading, ctx] of cases) {
+    it(name, () => {
+      const ours = encodeReading(reading, ctx, 'binary');
+      const sdk = encodeEvent(buildEvent(reading, ctx), 'binary');
+      // The same headers in the same order, the same body bytes...
+      expect(Object.keys(ours.headers)).toEqual(Object.keys(sdk.headers));
+      expect(ours.body).toBe(sdk.body);
+      for (const [header, value] of Object.entries(ours.headers)) {
+        // ...every value printable ASCII, and the spec's decoder gives back the SDK's attribute value.
+        expect(value, header).toMatch(PRINTABLE_ASCII);
+        if (header.startsWith('ce-')) expect(decodeHeaderValue(value), header).toBe(sdk.headers[header]);
+      }
+    });
   }
+
+  it('the subject is the channel posted to, and the source names app and device as URI segments', () => {
+    const { headers } = encodeReading(HOSTILE_READING, HOSTILE, 'binary');
+    expect(decodeHeaderValue(headers['ce-subject'] ?? '')).toBe(HOSTILE.channel);
+    expect(decodeHeaderValue(headers['ce-source'] ?? '')).toBe('drogue://%C4%85pp%20%22x%22%2050%25/pi%201%20%22%C3%BC%22%20%2541');
+    expect(decodeHeaderValue(headers['ce-sensor'] ?? '')).toBe(HOSTILE_READING.sensor);
+  });
+
+  it('a value that already looks percent-encoded is encoded again, so a receiver does not decode %41 to A', () => {
+    const { headers } = encodeReading(READING, { ...CTX, channel: '%41', deviceId: '%41' }, 'binary');
+    expect(headers['ce-subject']).toBe('%2541');
+    expect(headers['ce-source']).toBe('drogue://dejanb/%252541');
+    expect(decodeHeaderValue(headers['ce-subject'] ?? '')).toBe('%41');
+  });
+});
+
+describe('encodeReading, structured mode', () => {
+  for (const [name, reading, ctx] of cases) {
+    it(`${name}: the SDK's event, valid against the official CloudEvents JSON schema`, () => {
+      const ours = encodeReading(reading, ctx, 'structured');
+      const sdk = encodeEvent(buildEvent(reading, ctx), 'structured');
+      expect(ours.body).toBe(sdk.body);
+      // JSON is UTF-8 by definition; a parameter defeats Drogue's suffix match on "+json".
+      expect(ours.headers).toEqual({ 'content-type': 'application/cloudevents+json' });
+      // The SDK reads it back and validates it against the official schema (strict mode).
+      const event = HTTP.toEvent({ headers: ours.headers, body: ours.body }) as CloudEvent<unknown>;
+      expect(event.validate()).toBe(true);
+      expect(new CloudEvent(JSON.parse(ours.body) as Record<string, unknown>, true).subject).toBe(ctx.channel);
+      expect(event.id).toBe(reading.id);
+    });
+  }
+
+  it('the official schema refuses a dataschema that is not a URI, so the configuration must (finding 5)', () => {
+    const ours = encodeReading(READING, { ...CTX, dataSchema: 'my schema' }, 'structured');
+    expect(() => new CloudEvent(JSON.parse(ours.body) as Record<string, unknown>, true)).toThrow();
+  });
+
+  it('extra GEOLOCATION keys travel beside lat and lon', () => {
+    const ours = encodeReading(HOSTILE_READING, HOSTILE, 'structured');
+    expect((JSON.parse(ours.body) as { data: { geoloc: unknown } }).data.geoloc).toEqual({ lat: 1, lon: 2, place: 'Küche "Süd" 5%', alt: 120 });
+  });
 });
