@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Config, EndpointConfig, Geolocation, SensorConfig } from './config.js';
 import { OPTIONS } from './options.js';
-import { applyProtocolRules } from './protocol-rules.js';
+import { applyProtocolRules, hasControlCharacter } from './protocol-rules.js';
 import * as p from './parsers.js';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import { LOG_LEVELS } from '../log/logger.js';
@@ -178,7 +178,7 @@ function loadWatchdog(raw: RawConfig, field: Ctx['field']): number | null {
 
 // Any text but the list's separators: the name travels percent-encoded in ce-sensor and as
 // JSON in the payload (issue 14, "any name delivers"). No control characters, 64 at most.
-const SENSOR_NAME = /^[^,:\u0000-\u001f\u007f-\u009f]{1,64}$/u;
+const SENSOR_NAME = /^[^,:]{1,64}$/u;
 
 /** `living:DHT22:4,attic:DHT11:17:27` — name:type:pin[:powerpin]. */
 export function parseSensorList(raw: string): SensorConfig[] {
@@ -187,7 +187,7 @@ export function parseSensorList(raw: string): SensorConfig[] {
     const parts = item.trim().split(':');
     const [name = '', type = '', pin = '', power] = parts.map((part) => part.trim());
     if (parts.length < 3 || parts.length > 4) throw new p.Invalid(`"${item.trim()}" is not name:type:pin`, expected);
-    if (!SENSOR_NAME.test(name)) throw new p.Invalid(`sensor name "${name}" is empty, too long or has a control character`, expected);
+    if (!SENSOR_NAME.test(name) || hasControlCharacter(name)) throw new p.Invalid(`sensor name "${name}" is empty, too long or has a control character`, expected);
     const at = (what: string, fn: () => number | SensorModel): number | SensorModel => {
       try {
         return fn();

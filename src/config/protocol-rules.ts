@@ -21,7 +21,14 @@ interface RawValues {
   isSet: (name: string) => boolean;
 }
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+/** U+0000-U+001F and U+007F-U+009F, which CloudEvents attribute values may not hold. */
+export function hasControlCharacter(text: string): boolean {
+  for (const char of text) {
+    const cp = char.codePointAt(0) ?? 0;
+    if (cp <= 0x1f || (cp >= 0x7f && cp <= 0x9f)) return true;
+  }
+  return false;
+}
 
 /** Fixes `endpoint.url`, `channel` and `dataSchema` by the rules above, or adds the broken rule to `problems`. */
 export function applyProtocolRules(endpoint: EndpointConfig, raw: RawValues, problems: ConfigError[]): void {
@@ -112,7 +119,7 @@ export function channelProblem(channel: string): string | null {
   if (channel !== channel.trim()) return 'has whitespace at either end, so the path and the subject would disagree';
   if (channel === '.' || channel === '..') return `is "${channel}", which URL normalisation removes from the path`;
   if (channel.includes('/')) return 'contains "/"';
-  if (CONTROL.test(channel)) return 'contains a control character';
+  if (hasControlCharacter(channel)) return 'contains a control character';
   return null;
 }
 

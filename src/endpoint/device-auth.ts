@@ -30,15 +30,36 @@ export interface DeviceIdentity {
   password: string;
 }
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+// base64 0.13's decode (STANDARD alphabet): padding optional, no whitespace, the last
+// symbol's unused bits zero.
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** The credentials of an `Authorization: Basic ...` header, or null when absent or malformed. */
+function decodeBase64(text: string): Buffer | null {
+  if (!BASE64.test(text)) return null;
+  const bare = text.replace(/=+$/, '');
+  if (bare.length % 4 === 1 || (text.length !== bare.length && text.length % 4 !== 0)) return null;
+  const bytes = Buffer.from(bare, 'base64');
+  return bytes.toString('base64').replace(/=+$/, '') === bare ? bytes : null;
+}
+
+/**
+ * The credentials of an `Authorization: Basic ...` header as Drogue reads it
+ * (endpoint-common/src/auth.rs, AuthValue::from): the value split at its first space,
+ * the scheme exactly "Basic", the rest base64 of UTF-8, split at the first colon.
+ * Anything else is null, which no credential form accepts.
+ */
 export function parseBasicAuth(header: string | undefined): BasicCredentials | null {
-  if (!header) return null;
-  const match = /^basic\s+(\S+)\s*$/i.exec(header);
-  const encoded = match?.[1];
-  if (!encoded || !BASE64.test(encoded)) return null;
-  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  if (!header || !/^[\t\x20-\x7e]*$/.test(header)) return null;
+  const space = header.indexOf(' ');
+  if (space < 0 || header.slice(0, space) !== 'Basic') return null;
+  const bytes = decodeBase64(header.slice(space + 1));
+  if (!bytes) return null;
+  let decoded: string;
+  try {
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
   const colon = decoded.indexOf(':');
   if (colon < 0) return null;
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
@@ -56,28 +77,42 @@ export function resolveIdentity(
     if (!scoped) return null;
     return { app: scoped.app, device: scoped.device, username: null, password: basic.password };
   }
+  // Drogue's Username::into_string() writes a scoped name back as `{app}@{device}`.
+  const asString = scoped ? `${scoped.app}@${scoped.device}` : basic.username;
   if (application !== undefined && device === undefined) {
-    return { app: application, device: basic.username, username: null, password: basic.password };
+    return { app: application, device: asString, username: null, password: basic.password };
   }
   if (application !== undefined && device !== undefined) {
-    return { app: application, device, username: basic.username, password: basic.password };
+    return { app: application, device, username: asString, password: basic.password };
   }
   if (!scoped || device === undefined) return null;
   return { app: scoped.app, device, username: scoped.device, password: basic.password };
 }
 
-/** `{device}@{app}`, split at the first `@`, both parts percent-decoded once. */
+/**
+ * `{device}@{app}` as Drogue's Username::from splits it: at the first `@`, the device
+ * part percent-decoded once (leniently: a malformed `%` stays, bad UTF-8 becomes U+FFFD),
+ * the application part taken as it is.
+ */
 function splitScoped(username: string): { app: string; device: string } | null {
   const at = username.indexOf('@');
-  if (at <= 0 || at === username.length - 1) return null;
-  try {
-    return {
-      device: decodeURIComponent(username.slice(0, at)),
-      app: decodeURIComponent(username.slice(at + 1)),
-    };
-  } catch {
-    return null; // malformed percent-encoding names nobody
+  if (at < 0) return null;
+  return { device: lenientPercentDecode(username.slice(0, at)), app: username.slice(at + 1) };
+}
+
+/** percent_decode_str(..).decode_utf8_lossy() of the Rust percent-encoding crate. */
+export function lenientPercentDecode(text: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const hex = text.slice(i + 1, i + 3);
+    if (text[i] === '%' && /^[0-9A-Fa-f]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(text[i] ?? '', 'utf8'));
+    }
   }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 /**
@@ -87,7 +122,7 @@ function splitScoped(username: string): { app: string; device: string } | null {
 export function parseDeviceUser(spec: string, variable = '--user'): DeviceUser {
   const colon = spec.indexOf(':');
   const scoped = colon > 0 ? splitScoped(spec.slice(0, colon)) : null;
-  if (!scoped || colon === spec.length - 1) {
+  if (!scoped || scoped.device === '' || scoped.app === '' || colon === spec.length - 1) {
     throw new ConfigError(variable, 'expected DEVICE@APP:PASSWORD (got a value without device, app or password)');
   }
   return { app: scoped.app, device: scoped.device, password: spec.slice(colon + 1) };

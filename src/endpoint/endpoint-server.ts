@@ -1,10 +1,14 @@
 // A local Drogue-style HTTP endpoint (node:http, no framework): the demo's
 // receiver, a cloud-free try-out for users, and the real server tests talk to.
-// The device protocol follows Drogue Cloud's http-endpoint:
-//   POST /v1/{channel}[/{subject...}]?data_schema=&ct=&application=&device=
-//   preemptive Basic auth (no 401 challenge: 403), body <= 64 KiB (413),
-//   JSON body (406 otherwise), 202 accepted, or 200 + `command: NAME` + payload
-//   when `ct` was set and a command came within ct seconds.
+// The device protocol follows Drogue Cloud's http-endpoint (test/endpoint/
+// drogue-probes.test.ts holds it to Drogue's answers, probe by probe):
+//   GET / 200; POST /v1/{channel}[/{suffix...}]?data_schema=&ct=&application=&device=&as=
+//   (a repeated known query field or a ct that is not a u64: 400), preemptive Basic
+//   auth parsed as Drogue does (no 401 challenge: 403), body <= 64 KiB (413), the
+//   payload rule of event-body.ts (406 for a "JSON" content type without JSON),
+//   202 accepted, or 200 + `command: NAME` + payload when `ct` was set and a command
+//   came within ct seconds. This endpoint grants no gateway rights: `as` naming another
+//   device is refused, as Drogue refuses a device that is not that device's gateway.
 // Rules are checked in Drogue's order: 404/405 route, 400 query, 413 size, 403
 // auth, 406 payload. Faults (see faults.ts) and the control API (`/_control/*`,
 // option `control`) let a test or a user in another process stage an outage.
@@ -14,8 +18,8 @@ import { systemClock, sleepQuietly, type Clock } from '../clock/clock.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { errorMessage } from '../errors.js';
 import { CommandQueue } from './command-queue.js';
-import { DeviceDirectory, parseBasicAuth, resolveIdentity, type DeviceIdentity, type DeviceUser } from './device-auth.js';
-import { parseEventBody, type ContentMode, type ParsedEventBody } from './event-body.js';
+import { DeviceDirectory, lenientPercentDecode, parseBasicAuth, resolveIdentity, type DeviceIdentity, type DeviceUser } from './device-auth.js';
+import { readPayload, type ContentMode, type PayloadResult } from './event-body.js';
 import { FaultState, FaultsError, parseFaults, type Faults } from './faults.js';
 import { readBody, type BodyResult } from './request-body.js';
 
@@ -36,8 +40,9 @@ export interface ReceivedEvent {
   path: string;
   /** The `{channel}` path segment, '' when the path had none. */
   channel: string;
-  /** The path after the channel (`/v1/{channel}/{subject...}`), null when absent. */
+  /** The path after the channel (`/v1/{channel}/{suffix...}`, Drogue's topic), null when absent; '' for a trailing slash. */
   subject: string | null;
+  /** The query; a repeated parameter keeps its last value. */
   query: Record<string, string>;
   /** Lower-cased names; repeated headers joined with ', '. Includes `authorization` as sent. */
   headers: Record<string, string>;
@@ -46,14 +51,18 @@ export interface ReceivedEvent {
   /** The parsed JSON body, null when it was not JSON (or not read). */
   body: unknown;
   rawBody: string;
+  /** The content type Drogue would store the payload under; null when it refused it. */
+  dataContentType: string | null;
   /** The answer's status; NO_RESPONSE (0) when the connection was dropped instead. */
   status: number;
-  /** How the CloudEvent was carried; null when the body was not a valid event. */
+  /** How a CloudEvent was carried (ce-* headers or a cloudevents+json envelope); null when none. */
   mode: ContentMode | null;
-  /** The payload: the body in binary mode, the event's `data` in structured mode. */
+  /** The payload as Drogue stores it: the whole body (a structured event's envelope too), JSON parsed. */
   data: unknown;
-  /** CloudEvent attributes from `ce-*` headers or the structured event; empty when none. */
+  /** CloudEvent attributes from `ce-*` headers (decoded per HTTP binding 3.1.3.2) or the envelope; empty when none. */
   ce: Record<string, string>;
+  /** ce-* headers whose value is not a valid percent-encoding (Drogue ignores ce-* headers, so the answer does not change). */
+  ceInvalid: string[];
   /** The command answered with a 200, if any. */
   command: string | null;
 }
@@ -239,6 +248,12 @@ class LocalEndpoint implements EndpointServer {
         await this.handleControl(req, res, url);
         return;
       }
+      if (url.pathname === '/') {
+        // Drogue's index route: GET / answers 200; it is no device request, so it is not recorded.
+        req.resume();
+        answer(res, req.method === 'GET' ? { status: 200 } : withHeaders({ status: 405 }, { allow: 'GET' }));
+        return;
+      }
       await this.handleDevice(req, res, url);
     } catch (err) {
       this.logger.error({ err: errorMessage(err) }, 'endpoint request failed');
@@ -252,6 +267,7 @@ class LocalEndpoint implements EndpointServer {
     const faults = this.faultState.take();
     const route = matchRoute(url.pathname);
     const query = Object.fromEntries(url.searchParams);
+    const queryProblem = checkQuery(url.searchParams);
     const identity = resolveIdentity(query, parseBasicAuth(req.headers.authorization));
     const draft: Draft = {
       receivedAt,
@@ -265,9 +281,11 @@ class LocalEndpoint implements EndpointServer {
       device: identity?.device ?? query.device ?? null,
       body: null,
       rawBody: '',
+      dataContentType: null,
       mode: null,
       data: null,
       ce: {},
+      ceInvalid: [],
     };
 
     if (faults?.down) {
@@ -286,8 +304,8 @@ class LocalEndpoint implements EndpointServer {
       return;
     }
     if (read.kind === 'ok') draft.rawBody = read.body.toString('utf8');
-    const parsed = parseEventBody(req.headers, draft.rawBody);
-    if (parsed.ok) Object.assign(draft, { body: parsed.body, mode: parsed.mode, data: parsed.data, ce: parsed.ce });
+    const parsed = readPayload(req.headers, read.kind === 'ok' ? read.body : Buffer.alloc(0));
+    if (parsed.ok) Object.assign(draft, parsed.payload);
     else if (read.kind === 'ok') draft.body = jsonOrNull(draft.rawBody);
 
     if (faults?.delayMs) await sleepQuietly(this.clock, faults.delayMs, signal);
@@ -305,7 +323,7 @@ class LocalEndpoint implements EndpointServer {
     if (faults?.status !== undefined) {
       result = { status: faults.status, ...(faults.status >= 400 ? errorBody('InjectedFault', 'fault injected') : {}) };
     } else {
-      result = await this.decide({ method: req.method, route, query, read, identity, parsed, device: draft.device }, signal);
+      result = await this.decide({ method: req.method, route, query, queryProblem, read, identity, parsed, device: draft.device }, signal);
     }
     if (faults?.retryAfter !== undefined) result = withHeaders(result, { 'retry-after': faults.retryAfter });
     if (read.kind === 'too-large') result = withHeaders(result, { connection: 'close' });
@@ -326,13 +344,13 @@ class LocalEndpoint implements EndpointServer {
     if (r.method !== 'POST') {
       return withHeaders({ status: 405, ...errorBody('MethodNotAllowed', 'only POST is allowed') }, { allow: 'POST' });
     }
+    if (r.queryProblem !== null) return { status: 400, ...errorBody('InvalidRequest', r.queryProblem) };
     const ct = commandTimeout(query);
-    if (ct === 'invalid') return { status: 400, ...errorBody('InvalidRequest', 'ct must be an integer >= 0 (seconds)') };
     if (read.kind === 'too-large') {
       return { status: 413, ...errorBody('PayloadTooLarge', `body exceeds ${MAX_BODY_BYTES} bytes`) };
     }
-    if (!this.directory.verify(r.identity)) {
-      return { status: 403, ...errorBody('AuthenticationError', 'bad or missing credentials') };
+    if (!this.directory.verify(r.identity) || !mayActAs(query.as, r.identity)) {
+      return { status: 403, ...errorBody('AuthenticationError', 'Authentication failed') };
     }
     if (!parsed.ok) return { status: 406, ...errorBody('InvalidPayload', parsed.reason) };
 
@@ -416,29 +434,50 @@ interface DeviceRequest {
   method: string | undefined;
   route: Route | null;
   query: Record<string, string>;
+  /** Why the query cannot be read as Drogue's PublishOptions, or null. */
+  queryProblem: string | null;
   read: BodyResult;
   identity: DeviceIdentity | null;
-  parsed: ParsedEventBody;
+  parsed: PayloadResult;
   /** Who asks for commands: the authenticated device, else the `device` query parameter. */
   device: string | null;
 }
 
+// Drogue's routes `/v1/{channel}` and `/v1/{channel}/{suffix:.*}`: a trailing slash is an
+// empty suffix. Actix decodes the segments; a malformed `%` stays as it is.
 function matchRoute(pathname: string): Route | null {
-  const match = /^\/v1\/([^/]+)(?:\/(.+))?$/.exec(pathname);
+  const match = /^\/v1\/([^/]+)(?:\/(.*))?$/.exec(pathname);
   if (!match?.[1]) return null;
-  try {
-    return { channel: decodeURIComponent(match[1]), subject: match[2] ? decodeURIComponent(match[2]) : null };
-  } catch {
-    return null;
-  }
+  return { channel: lenientPercentDecode(match[1]), subject: match[2] === undefined ? null : lenientPercentDecode(match[2]) };
 }
 
-/** Seconds to wait for a command (`ct`, or its alias `commandTimeout`); 0 when absent. */
-function commandTimeout(query: Record<string, string>): number | 'invalid' {
+// Drogue's PublishOptions, read by serde_urlencoded: a field given twice (ct and its alias
+// commandTimeout are one field) is an error, unknown fields are ignored, ct is a u64.
+const QUERY_FIELDS: Record<string, string> = { application: 'application', device: 'device', data_schema: 'data_schema', as: 'as', ct: 'ct', commandTimeout: 'ct' };
+const U64_MAX = 2n ** 64n - 1n;
+
+function checkQuery(params: URLSearchParams): string | null {
+  const seen = new Set<string>();
+  for (const [name, value] of params) {
+    const field = QUERY_FIELDS[name];
+    if (field === undefined) continue;
+    if (seen.has(field)) return `duplicate field \`${field}\``;
+    seen.add(field);
+    if (field === 'ct' && (!/^\+?\d+$/.test(value) || BigInt(value) > U64_MAX)) return 'ct must be a whole number of seconds (u64)';
+  }
+  return null;
+}
+
+/** Seconds to wait for a command (`ct`, or its alias `commandTimeout`); 0 when absent. Checked by checkQuery. */
+function commandTimeout(query: Record<string, string>): number {
   const raw = query.ct ?? query.commandTimeout;
-  if (raw === undefined) return 0;
-  if (!/^\d{1,10}$/.test(raw)) return 'invalid';
-  return Number(raw);
+  return raw === undefined ? 0 : Number(raw);
+}
+
+// Drogue passes `as` to its authentication service, which lets a device act as itself
+// and as the devices it is a gateway for; this endpoint knows no gateways.
+function mayActAs(as: string | undefined, identity: DeviceIdentity | null): boolean {
+  return as === undefined || (identity !== null && as === identity.device);
 }
 
 function flatHeaders(req: IncomingMessage): Record<string, string> {

@@ -9,7 +9,11 @@ const LATE_MS = 60_000;
 export function formatReceivedEvent(e: ReceivedEvent): string {
   const parts = [isoSeconds(e.receivedAt), who(e)];
   const data = asRecord(e.data);
-  if (data) {
+  if (e.mode === 'structured') {
+    // Drogue stores the envelope as the payload: consumers find no temp at its top level.
+    const inner = asRecord(data?.data);
+    parts.push(`structured envelope stored whole (data.temp ${num(inner?.temp)} °C)`);
+  } else if (data) {
     parts.push(`${num(data.temp)} °C`, `${num(data.hum)} %RH`);
     const geoloc = asRecord(data.geoloc);
     if (geoloc) parts.push(`at ${String(geoloc.lat)},${String(geoloc.lon)}`);
@@ -18,7 +22,7 @@ export function formatReceivedEvent(e: ReceivedEvent): string {
     const measured = typeof data.time === 'string' ? Date.parse(data.time) : NaN;
     if (Number.isFinite(measured) && e.receivedAt - measured > LATE_MS) parts.push(`measured ${isoSeconds(measured)}`);
   } else if (e.rawBody.length > 0 && e.body === null) {
-    parts.push(`(body not JSON, ${Buffer.byteLength(e.rawBody)} bytes)`);
+    parts.push(`(body not JSON, ${Buffer.byteLength(e.rawBody)} bytes${e.dataContentType ? ` stored as ${e.dataContentType}` : ''})`);
   }
   parts.push(status(e));
   return parts.join('  ');

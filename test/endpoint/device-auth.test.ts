@@ -6,10 +6,12 @@ const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 describe('parseBasicAuth', () => {
   it('reads username and password, splitting at the first colon', () => {
     expect(parseBasicAuth(`Basic ${b64('pi@dejanb:foo:bar')}`)).toEqual({ username: 'pi@dejanb', password: 'foo:bar' });
-    expect(parseBasicAuth(`basic ${b64('a:')}`)).toEqual({ username: 'a', password: '' });
+    expect(parseBasicAuth(`Basic ${b64('a:')}`)).toEqual({ username: 'a', password: '' });
+    expect(parseBasicAuth(`Basic ${b64('a:b').replace(/=+$/, '')}`)).toEqual({ username: 'a', password: 'b' });
   });
 
-  it.each([undefined, '', 'Bearer x', 'Basic', `Basic ${b64('nocolon')}`, 'Basic @@@'])('rejects %j', (header) => {
+  // Drogue's AuthValue::from: the scheme exactly "Basic", one space, strict base64.
+  it.each([undefined, '', 'Bearer x', 'Basic', `Basic ${b64('nocolon')}`, 'Basic @@@', `basic ${b64('a:b')}`, `Basic  ${b64('a:b')}`, `Basic ${b64('a:b')} `])('rejects %j', (header) => {
     expect(parseBasicAuth(header)).toBeNull();
   });
 });
@@ -25,13 +27,17 @@ describe('resolveIdentity', () => {
       password: 'pw',
     });
     expect(resolveIdentity({}, creds('a%2540b@app'))?.device).toBe('a%40b');
-    expect(resolveIdentity({}, creds('%E0%A4%A@app'))).toBeNull();
+    // Drogue decodes leniently: a malformed % stays, bad UTF-8 becomes U+FFFD.
+    expect(resolveIdentity({}, creds('%E0%A4%A@app'))?.device).toBe('\ufffd%A');
     expect(resolveIdentity({}, creds('pi'))).toBeNull();
-    expect(resolveIdentity({}, creds('@app'))).toBeNull();
+    // The application part is taken as it is, never decoded.
+    expect(resolveIdentity({}, creds('pi@dejan%62'))?.app).toBe('dejan%62');
   });
 
   it('follows the query forms of Drogue', () => {
     expect(resolveIdentity({ application: 'A' }, creds('pi'))).toMatchObject({ app: 'A', device: 'pi', username: null });
+    // Username::into_string() writes a scoped user back as {app}@{device}.
+    expect(resolveIdentity({ application: 'A' }, creds('pi@x'))).toMatchObject({ app: 'A', device: 'x@pi' });
     expect(resolveIdentity({ application: 'A', device: 'D' }, creds('u'))).toMatchObject({ app: 'A', device: 'D', username: 'u' });
     expect(resolveIdentity({ device: 'D' }, creds('u@A'))).toMatchObject({ app: 'A', device: 'D', username: 'u' });
     expect(resolveIdentity({ device: 'D' }, creds('u'))).toBeNull();

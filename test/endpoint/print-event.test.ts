@@ -18,10 +18,12 @@ function event(overrides: Partial<ReceivedEvent> = {}): ReceivedEvent {
     device: 'pi',
     body: data,
     rawBody: JSON.stringify(data),
+    dataContentType: 'application/json',
     status: 202,
     mode: 'binary',
     data,
     ce: {},
+    ceInvalid: [],
     command: null,
     ...overrides,
   };
@@ -53,7 +55,15 @@ describe('formatReceivedEvent', () => {
   });
 
   it('says so when the body was not JSON', () => {
-    const line = formatReceivedEvent(event({ status: 406, body: null, data: null, mode: null, rawBody: 'temp=21' }));
+    const line = formatReceivedEvent(event({ status: 406, body: null, data: null, dataContentType: null, mode: null, rawBody: 'temp=21' }));
     expect(line).toBe('2026-03-01T12:00:05Z  pi@dejanb  (body not JSON, 7 bytes)  406 not acceptable');
+    const stored = formatReceivedEvent(event({ status: 202, body: null, data: 'temp=21', dataContentType: 'text/plain', mode: null, rawBody: 'temp=21' }));
+    expect(stored).toBe('2026-03-01T12:00:05Z  pi@dejanb  (body not JSON, 7 bytes stored as text/plain)  202 accepted');
+  });
+
+  it('shows that a structured event is stored whole, so temp is not at the top level', () => {
+    const envelope = { specversion: '1.0', id: 'x', source: 's', type: 't', data: { temp: 21.34 } };
+    const line = formatReceivedEvent(event({ mode: 'structured', body: envelope, data: envelope, rawBody: JSON.stringify(envelope) }));
+    expect(line).toBe('2026-03-01T12:00:05Z  pi@dejanb  structured envelope stored whole (data.temp 21.3 °C)  202 accepted');
   });
 });
