@@ -5,23 +5,27 @@ import { randomUUID } from 'node:crypto';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { systemClock } from '../clock/clock.js';
 import type { DaemonConfig } from '../config/config.js';
+import { contentModeWarning } from '../config/protocol-rules.js';
 import { errorMessage } from '../errors.js';
 import { encodeReading } from '../event/encode-reading.js';
 import { eventContext } from '../event/event-shape.js';
 import { HttpSender } from '../sender/http-sender.js';
 import { readOnce } from './read-command.js';
 
-type Verdict = { ok: boolean; step: string; detail: string };
+/** `warn` marks a passed step worth a second look; it does not fail the check. */
+type Verdict = { ok: boolean; step: string; detail: string; warn?: boolean };
 
 export async function checkCommand(config: DaemonConfig, options: { send: boolean }, out: NodeJS.WritableStream): Promise<number> {
   const verdicts: Verdict[] = [];
   const say = (v: Verdict): void => {
     verdicts.push(v);
-    out.write(`${v.ok ? 'ok  ' : 'FAIL'}  ${v.step.padEnd(14)} ${v.detail}\n`);
+    out.write(`${v.warn ? 'warn' : v.ok ? 'ok  ' : 'FAIL'}  ${v.step.padEnd(14)} ${v.detail}\n`);
   };
   const { endpoint } = config;
   say({ ok: true, step: 'configuration', detail: `${endpoint.url.origin}${endpoint.url.pathname} as ${endpoint.deviceId}@${endpoint.appId}, ${config.sensors.map((s) => `${s.name} ${s.model} on BCM ${s.pin}`).join(', ')}` });
   say(checkDataDir(config.delivery.dataDir));
+  const modeWarning = contentModeWarning(endpoint);
+  if (modeWarning) say({ ok: true, warn: true, step: 'content mode', detail: modeWarning });
 
   const readings = await readOnce(config);
   for (const r of readings) {

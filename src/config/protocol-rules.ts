@@ -139,3 +139,13 @@ export function dataSchemaUri(raw: string): string | { problem: string } {
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri)) return { problem: 'not an absolute URI: no scheme' };
   return { problem: 'not a URI: a character URIs do not allow, or a "%" not followed by two hex digits' };
 }
+
+/**
+ * A warning for `check`: structured mode posting to a Drogue-style `/v1/{channel}` URL.
+ * Drogue takes the body as the payload, so it would store the whole envelope and
+ * consumers looking for `temp` at the top level would find nothing.
+ */
+export function contentModeWarning(endpoint: Pick<EndpointConfig, 'contentMode' | 'url'>): string | null {
+  if (endpoint.contentMode !== 'structured' || !/\/v1\/[^/]+$/.test(endpoint.url.pathname)) return null;
+  return `structured mode to a Drogue-style ${endpoint.url.pathname} URL: Drogue stores the whole envelope as the payload; use CONTENT_MODE=binary for Drogue`;
+}

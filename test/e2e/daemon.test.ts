@@ -38,7 +38,7 @@ describe('daemon end to end', () => {
       expect(e.headers['ce-specversion']).toBe('1.0');
       expect(e.headers['ce-type']).toBe('io.drogue.dht.reading.v1');
       expect(e.headers['ce-source']).toBe('drogue://dejanb/pi');
-      expect(e.headers['ce-subject']).toBe('status');
+      expect(e.headers['ce-subject']).toBe('foo'); // the channel posted to (issue 14)
       expect(e.headers['ce-dataschema']).toBe('urn:drogue:iot:temperature');
       expect(e.headers['content-type']).toBe('application/json');
       const data = body(e);
