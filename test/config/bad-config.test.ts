@@ -57,6 +57,26 @@ const BAD: Array<[string, Record<string, string | undefined>, string, string]> =
   ['retry max below base', { RETRY_BASE: '10s', RETRY_MAX: '1s' }, 'RETRY_MAX', 'shorter than RETRY_BASE'],
   ['send concurrency zero', { SEND_CONCURRENCY: '0' }, 'SEND_CONCURRENCY', 'from 1 to 64'],
   ['simulator script', { SENSOR_TYPE: 'sim', SIM_SCRIPT: 'ok,explode' }, 'SIM_SCRIPT', '"explode" is not a simulator step'],
+  // Issue 14: values no receiver can use (src/config/protocol-rules.ts).
+  ['DATA_SCHEMA "my schema" is not a URI', { DATA_SCHEMA: 'my schema' }, 'DATA_SCHEMA', 'not a URI: it contains whitespace'],
+  ['DATA_SCHEMA without a scheme', { DATA_SCHEMA: 'temperature' }, 'DATA_SCHEMA', 'no scheme'],
+  ['DATA_SCHEMA with a stray %', { DATA_SCHEMA: 'urn:x:50%' }, 'DATA_SCHEMA', 'not followed by two hex digits'],
+  ['DATA_SCHEMA with a double quote', { DATA_SCHEMA: 'urn:x:"q"' }, 'DATA_SCHEMA', 'a character URIs do not allow'],
+  ['CHANNEL=. (every event dead-lettered)', { ENDPOINT: 'https://http.sandbox.drogue.cloud', CHANNEL: '.' }, 'CHANNEL', 'URL normalisation removes'],
+  ['CHANNEL=.. (every event dead-lettered)', { ENDPOINT: 'https://http.sandbox.drogue.cloud', CHANNEL: '..' }, 'CHANNEL', 'URL normalisation removes'],
+  ['CHANNEL=" status " (the path and the subject disagree)', { ENDPOINT: 'https://http.sandbox.drogue.cloud', CHANNEL: ' status ' }, 'CHANNEL', 'whitespace at either end'],
+  ['CHANNEL with a slash', { ENDPOINT: 'https://http.sandbox.drogue.cloud', CHANNEL: 'a/b' }, 'CHANNEL', 'contains "/"'],
+  ['CHANNEL with a control character', { ENDPOINT: 'https://http.sandbox.drogue.cloud', CHANNEL: 'a\tb' }, 'CHANNEL', 'control character'],
+  ['ENDPOINT ending in /v1 (would post to /v1/v1/status)', { ENDPOINT: 'https://http.sandbox.drogue.cloud/v1' }, 'ENDPOINT', 'ends in /v1 without a channel'],
+  ['ENDPOINT ending in /v1/', { ENDPOINT: 'https://http.sandbox.drogue.cloud/v1/' }, 'ENDPOINT', 'ends in /v1 without a channel'],
+  ['ENDPOINT ending in /v1/. (normalised to /v1/)', { ENDPOINT: 'https://http.sandbox.drogue.cloud/v1/.' }, 'ENDPOINT', 'ends in /v1 without a channel'],
+  ['ENDPOINT with a query string (silently dropped before)', { ENDPOINT: 'https://http.sandbox.drogue.cloud/v1/foo?token=abc' }, 'ENDPOINT', 'has a query string'],
+  ['ENDPOINT with more after the channel', { ENDPOINT: 'https://http.sandbox.drogue.cloud/v1/foo/bar' }, 'ENDPOINT', 'more than one path segment after /v1'],
+  ['CHANNEL disagreeing with the channel ENDPOINT names', { CHANNEL: 'bar' }, 'CHANNEL', 'differs from the channel "foo" that ENDPOINT names'],
+  ['whitespace-only APP_ID', { APP_ID: '   ' }, 'APP_ID', 'blank'],
+  ['whitespace-only DEVICE_ID', { DEVICE_ID: ' \t' }, 'DEVICE_ID', 'blank'],
+  ['APP_ID with a colon (HTTP Basic cannot carry it)', { APP_ID: 'a:b' }, 'APP_ID', 'contains ":"'],
+  ['GEOLOCATION extra key neither number nor string', { GEOLOCATION: '{"lat": 1, "lon": 2, "alt": {"m": 3}}' }, 'GEOLOCATION', '"alt" is not a number or a string'],
 ];
 
 async function runWith(overrides: Record<string, string | undefined>, argv: string[] = []) {
