@@ -5,6 +5,7 @@
 // value, and events must arrive for each input.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CloudEvent, HTTP } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
 import { decodeHeaderValue } from '../../src/event/ce-header.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
@@ -116,4 +117,26 @@ describe('binary mode through the built daemon: every ce-* header is printable A
       }
     });
   }
+});
+
+describe('structured mode through the built daemon: the same inputs, valid against the official CloudEvents schema', () => {
+  it('every attribute from user input arrives as given, in application/cloudevents+json without parameters', async () => {
+    const receiver = await capturingReceiver();
+    const dir = tempDir('dht-proto-');
+    cleanups.push(dir.remove);
+    const input = INPUTS[1];
+    const daemon = new DaemonProcess(['run'], seedEnv(receiver.url, dir.path, { ...input.env, ENDPOINT: receiver.url, CONTENT_MODE: 'structured' }));
+    cleanups.push(() => daemon.kill());
+    await until(() => receiver.requests.length >= 2, 20_000, `two events (stdout: ${daemon.stdout.slice(-600)})`);
+    expect(await daemon.stop()).toBe(0);
+    for (const request of receiver.requests) {
+      const contentType = request.raw.find(([n]) => n.toLowerCase() === 'content-type')?.[1];
+      expect(contentType).toBe('application/cloudevents+json');
+      // The SDK reads the envelope and validates it against the official schema (strict).
+      const event = HTTP.toEvent({ headers: { 'content-type': contentType }, body: request.body }) as CloudEvent<Record<string, unknown>>;
+      expect(event.validate()).toBe(true);
+      expect(event).toMatchObject(input.expected);
+      expect(['wohn zimmer "1" 9%', 'dachgeschoß']).toContain(event.sensor);
+    }
+  });
 });
