@@ -24,6 +24,7 @@ export interface SensorConfig {
 export interface EndpointConfig {
   /** The full `.../v1/{channel}` URL, without query. */
   url: URL;
+  /** The channel posted to (the `{channel}` of url, decoded): the events' subject. */
   channel: string;
   appId: string;
   deviceId: string;

@@ -120,7 +120,8 @@ function loadEndpoint(options: LoadOptions, ctx: Ctx): EndpointConfig | null {
   const deviceId = required('DEVICE_ID');
   const commandTimeoutS = field('COMMAND_TIMEOUT', (v) => p.parseInteger(v, 0, 3600), 0);
   return {
-    url: base ? endpointUrl(base, channel) : new URL('http://invalid.invalid/'),
+    // Given its `/v1/{channel}` by applyProtocolRules (protocol-rules.ts), the one place for that rule.
+    url: base ?? new URL('http://invalid.invalid/'),
     channel,
     appId,
     deviceId,
@@ -132,16 +133,6 @@ function loadEndpoint(options: LoadOptions, ctx: Ctx): EndpointConfig | null {
     requestTimeoutMs: field('REQUEST_TIMEOUT', p.parseDuration, 10_000),
     commandTimeoutS,
   };
-}
-
-/** A URL that already names `/v1/{channel}` is used as given; otherwise `/v1/$CHANNEL` is appended. */
-export function endpointUrl(base: URL, channel: string): URL {
-  const url = new URL(base.href);
-  url.search = '';
-  url.hash = '';
-  if (/\/v1\/[^/]+/.test(url.pathname)) return url;
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/${encodeURIComponent(channel)}`;
-  return url;
 }
 
 function loadPassword(ctx: Ctx): string | null {

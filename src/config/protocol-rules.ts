@@ -132,7 +132,8 @@ export function dataSchemaUri(raw: string): string | { problem: string } {
   if (raw.trim() === '') return { problem: 'empty' };
   let uri = '';
   for (const char of raw) {
-    uri += (char.codePointAt(0) ?? 0) > 0x7f ? [...Buffer.from(char, 'utf8')].map((b) => `%${b.toString(16).toUpperCase()}`).join('') : char;
+    // encodeURIComponent of a non-ASCII character is exactly its UTF-8 bytes as %XX.
+    uri += (char.codePointAt(0) ?? 0) > 0x7f ? encodeURIComponent(char) : char;
   }
   if (ABSOLUTE_URI.test(uri)) return uri;
   if (/\s/.test(uri)) return { problem: 'not a URI: it contains whitespace' };

@@ -1,6 +1,6 @@
 import { SEED_ENV } from '../helpers/seed.js';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, endpointUrl } from '../../src/config/load-config.js';
+import { loadConfig } from '../../src/config/load-config.js';
 
 const SEED = SEED_ENV;
 
@@ -18,9 +18,10 @@ describe('loadConfig', () => {
   });
 
   it('adds /v1/$CHANNEL to a base URL and keeps a full one', () => {
-    expect(endpointUrl(new URL('http://localhost:8088'), 'status').href).toBe('http://localhost:8088/v1/status');
-    expect(endpointUrl(new URL('https://h.example/prefix/'), 'tele').href).toBe('https://h.example/prefix/v1/tele');
-    expect(endpointUrl(new URL('https://h.example/v1/foo?x=1'), 'status').href).toBe('https://h.example/v1/foo');
+    const url = (ENDPOINT: string) => loadConfig({ ...SEED, ENDPOINT }, { requireEndpoint: true }).endpoint?.url.href;
+    expect(url('http://localhost:8088')).toBe('http://localhost:8088/v1/status');
+    expect(url('https://h.example/prefix/')).toBe('https://h.example/prefix/v1/status');
+    expect(url('https://h.example/v1/foo')).toBe('https://h.example/v1/foo');
     expect(loadConfig({ ...SEED, ENDPOINT: 'http://localhost:8088', CHANNEL: 'telemetry' }, { requireEndpoint: true }).endpoint?.url.href).toBe('http://localhost:8088/v1/telemetry');
   });
 
