@@ -111,11 +111,13 @@ const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
 
 export function parseHttpUrl(raw: string): URL {
   const expected = 'an http:// or https:// URL such as https://http.sandbox.drogue.cloud';
+  // Without `scheme://`, `user:pw@host` would parse as scheme `user:`: never name it.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw.trim())) throw new Invalid('no http:// or https:// scheme', expected);
   let url: URL;
   try {
     url = new URL(raw.trim());
   } catch {
-    throw new Invalid(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw.trim()) ? 'not a valid URL' : 'no http:// or https:// scheme', expected);
+    throw new Invalid('not a valid URL', expected);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Invalid(`unsupported scheme ${url.protocol}`, expected);
   const host = url.hostname;
