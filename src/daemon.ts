@@ -142,7 +142,6 @@ export class Daemon {
     if (this.config.statusListen) {
       const { host, port } = this.config.statusListen;
       this.statusServer = await startStatusServer({ host, port, snapshot: () => this.snapshot(), history: this.history, metrics: lazyStatusMetrics(() => this.snapshot(), this.sendDurations), logger: this.logger });
-      this.logger.info({ url: this.statusServer.url }, 'status server listening');
     }
     this.forwarder.start(this.delivering.signal);
     this.actuators = await claimActuators(this.config, this.gpio, this.clock, this.logger);

@@ -8,10 +8,9 @@ import { oneLine } from '../config/echo.js';
 import { loadConfig, type RawConfig } from '../config/load-config.js';
 import type { DaemonConfig } from '../config/config.js';
 import { parseCliArgs, UsageError, type ParsedArgs } from './args.js';
+import { EX_CONFIG, EX_USAGE } from './exit-codes.js';
 import { helpText } from './help.js';
 
-export const EX_USAGE = 64;
-export const EX_CONFIG = 78;
 
 export interface Io {
   stdout: NodeJS.WritableStream;

@@ -137,9 +137,3 @@ export function parseListen(raw: string): Listen | null {
   if (port > 65535) throw new Invalid('port out of range', expected);
   return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
 }
-
-/** The http:// base URL of a listen address (IPv6 hosts bracketed). */
-export function listenUrl(listen: Listen): string {
-  const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
-  return `http://${host}:${listen.port}`;
-}

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, EX_CONFIG } from '../../src/cli/cli.js';
+import { main } from '../../src/cli/cli.js';
+import { EX_CONFIG } from '../../src/cli/exit-codes.js';
 import { captureIo } from '../helpers/capture.js';
 import { SEED_ENV } from '../helpers/seed.js';
 

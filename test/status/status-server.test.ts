@@ -146,6 +146,6 @@ describe('status server', () => {
     const { server: first } = await start();
     await expect(
       startStatusServer({ host: '127.0.0.1', port: first.port, snapshot: () => snapshot(), history: new RingHistory(), metrics: new StatusMetrics(() => snapshot()), logger: silentLogger() }),
-    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    ).rejects.toMatchObject({ code: 'E_CONFIG', variable: 'STATUS_LISTEN' });
   });
 });
