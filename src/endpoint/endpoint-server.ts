@@ -16,7 +16,8 @@ import { errorMessage } from '../errors.js';
 import { listenUrl } from '../net/listen-url.js';
 import { CommandQueue } from './command-queue.js';
 import { DeviceDirectory, parseBasicAuth, resolveIdentity, type DeviceIdentity, type DeviceUser } from './device-auth.js';
-import { parseEventBody, type ContentMode, type ParsedEventBody } from './event-body.js';
+import type { ContentMode } from '../config/config.js';
+import { parseEventBody, type ParsedEventBody } from './event-body.js';
 import { FaultState, FaultsError, parseFaults, type Faults } from './faults.js';
 import { readBody, type BodyResult } from './request-body.js';
 

@@ -5,8 +5,7 @@
 // endpoint insists on JSON and answers 406 otherwise, as Drogue does for a
 // payload it rejects.
 import type { IncomingHttpHeaders } from 'node:http';
-
-export type ContentMode = 'binary' | 'structured';
+import type { ContentMode } from '../config/config.js';
 
 export type ParsedEventBody =
   | {
