@@ -1,6 +1,6 @@
 // Reading → HTTP message, written out directly: the same headers and bytes that
-// encodeEvent(buildEvent(...)) makes with the CloudEvents SDK (test/event/
-// encode-reading.test.ts holds them equal), without loading the SDK. The daemon
+// encodeEvent(buildEvent(...)) makes with the CloudEvents SDK (test/event/sdk-oracle.ts;
+// test/event/encode-reading.test.ts holds them equal), without loading the SDK. The daemon
 // encodes every reading here: the SDK and its validator (ajv) cost ~9 MB of RSS,
 // ~80 ms at start and a schema validation per event on a device that never
 // builds anything but this one event shape.

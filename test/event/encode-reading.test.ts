@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildEvent, encodeEvent } from '../../src/event/build-event.js';
+import { buildEvent, encodeEvent } from './sdk-oracle.js';
 import type { EventContext } from '../../src/event/event-shape.js';
 import { encodeReading } from '../../src/event/encode-reading.js';
 import type { Reading } from '../../src/event/reading.js';
