@@ -18,7 +18,7 @@ import { ConfigError, errorMessage } from '../errors.js';
 import { listenUrl } from '../net/listen-url.js';
 import type { Logger } from '../log/logger.js';
 import { evaluateHealth, type HealthRules } from './health.js';
-import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './page.js';
+import { statusPage } from './page.js';
 import type { DaemonSnapshot, ReadingHistory } from './snapshot.js';
 import type { MetricsSource } from './lazy-metrics.js';
 
@@ -206,12 +206,10 @@ const ROUTES: Record<string, (o: StatusServerOptions) => Promise<Reply> | Reply>
   '/api/status': (o) => json(200, evaluateHealth(o.snapshot(), o.rules)),
   '/api/history': (o) => json(200, historyResponse(o)),
   '/metrics': async (o) => ({ status: 200, type: o.metrics.contentType, body: await o.metrics.render() }),
-  '/': () => ({
-    status: 200,
-    type: 'text/html; charset=utf-8',
-    body: STATUS_PAGE_HTML,
-    headers: { 'content-security-policy': STATUS_PAGE_CSP, 'referrer-policy': 'no-referrer' },
-  }),
+  '/': () => {
+    const page = statusPage();
+    return { status: 200, type: 'text/html; charset=utf-8', body: page.html, headers: { 'content-security-policy': page.csp, 'referrer-policy': 'no-referrer' } };
+  },
 };
 
 export function historyResponse(o: Pick<StatusServerOptions, 'snapshot' | 'history' | 'historyWindowMs'>): HistoryResponse {

@@ -1,5 +1,5 @@
 // Vitest global setup: the e2e tests spawn dist/, so a run never tests a stale build.
-// When any build input (src/, tsconfig*.json, package.json) is newer than
+// When any build input (src/, scripts/, tsconfig*.json, package.json) is newer than
 // dist/cli/main.js, it builds once, before any test file starts. `npm test` builds
 // first, so there the check finds dist/ fresh and costs one directory walk.
 import { spawnSync } from 'node:child_process';
@@ -27,7 +27,7 @@ function newest(dir: string): { mtime: number; file: string } {
 export function staleReason(): string | null {
   if (!existsSync(BUILT)) return 'dist/cli/main.js does not exist';
   const built = statSync(BUILT).mtimeMs;
-  const inputs = [newest(path.join(ROOT, 'src')), ...['tsconfig.json', 'tsconfig.build.json', 'package.json'].map((f) => ({ mtime: statSync(path.join(ROOT, f)).mtimeMs, file: path.join(ROOT, f) }))];
+  const inputs = [newest(path.join(ROOT, 'src')), newest(path.join(ROOT, 'scripts')), ...['tsconfig.json', 'tsconfig.build.json', 'package.json'].map((f) => ({ mtime: statSync(path.join(ROOT, f)).mtimeMs, file: path.join(ROOT, f) }))];
   const latest = inputs.reduce((a, b) => (b.mtime > a.mtime ? b : a));
   return latest.mtime > built ? `${path.relative(ROOT, latest.file)} is newer than dist/cli/main.js` : null;
 }
