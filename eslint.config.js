@@ -24,4 +24,9 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The live page's script runs in the browser, as a classic inline script.
+    files: ['src/status/page/*.js'],
+    languageOptions: { globals: globals.browser, sourceType: 'script' },
+  },
 );

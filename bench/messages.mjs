@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildEvent, encodeEvent } from '../dist/event/build-event.js';
+import { encodeReading } from '../dist/event/encode-reading.js';
 import { basicAuthorization } from '../dist/sender/http-sender.js';
 
 export const CONTEXT = { appId: 'dejanb', deviceId: 'pi', channel: 'foo', dataSchema: 'urn:drogue:iot:temperature', geolocation: { lat: 44.8166, lon: 20.4721 }, nameSensors: false };
@@ -15,7 +15,7 @@ export function records(n, start = Date.now() - n * 2000) {
   for (let i = 0; i < n; i++) {
     const time = start + i * 2000;
     const reading = { id: randomUUID(), sensor: 'sim', time, temperature: 21 + (i % 50) / 10, humidity: 45 + (i % 30) / 10 };
-    out.push({ id: reading.id, time, payload: JSON.stringify(encodeEvent(buildEvent(reading, CONTEXT), 'binary')) });
+    out.push({ id: reading.id, time, payload: JSON.stringify(encodeReading(reading, CONTEXT, 'binary')) });
   }
   return out;
 }

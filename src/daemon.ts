@@ -142,10 +142,10 @@ export class Daemon {
     if (this.config.statusListen) {
       const { host, port } = this.config.statusListen;
       this.statusServer = await startStatusServer({ host, port, snapshot: () => this.snapshot(), history: this.history, metrics: lazyStatusMetrics(() => this.snapshot(), this.sendDurations), logger: this.logger });
-      this.logger.info({ url: this.statusServer.url }, 'status server listening');
     }
     this.forwarder.start(this.delivering.signal);
-    this.actuators = await claimActuators(this.config, this.gpio, this.clock, this.logger);
+    const { sensors, ledPin, sampling } = this.config;
+    this.actuators = await claimActuators({ sensors, ledPin, powerOffMs: sampling.powerOffMs, powerSettleMs: sampling.powerSettleMs }, this.gpio, this.clock, this.logger);
     this.sensors = this.sensorOverride ?? this.config.sensors.map((s) => createSensor(s, this.config.sampling, this.clock, this.powerProbe(s.name)));
     this.samplers = this.sensors.map((sensor) => this.createSampler(sensor));
     for (const sampler of this.samplers) sampler.start(this.sampling.signal);

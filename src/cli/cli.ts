@@ -4,13 +4,13 @@
 // keeps the daemon's start-up time and resident memory down.
 import { readFileSync } from 'node:fs';
 import { ConfigError, ConfigErrors } from '../errors.js';
+import { oneLine } from '../config/echo.js';
 import { loadConfig, type RawConfig } from '../config/load-config.js';
 import type { DaemonConfig } from '../config/config.js';
 import { parseCliArgs, UsageError, type ParsedArgs } from './args.js';
+import { EX_CONFIG, EX_USAGE } from './exit-codes.js';
 import { helpText } from './help.js';
 
-export const EX_USAGE = 64;
-export const EX_CONFIG = 78;
 
 export interface Io {
   stdout: NodeJS.WritableStream;
@@ -71,11 +71,13 @@ export async function main(argv: readonly string[], env: RawConfig, io: Io = pro
 
 function report(err: unknown, stderr: NodeJS.WritableStream): number {
   if (err instanceof ConfigErrors) {
-    for (const problem of err.problems) stderr.write(`dht-telemetry: ${problem.message}\n`);
+    // Each value in a problem is already echoed safely (config/echo.ts); oneLine keeps a
+    // message that quotes anything else from breaking the one-line-per-problem report.
+    for (const problem of err.problems) stderr.write(`dht-telemetry: ${oneLine(problem.message)}\n`);
     return EX_CONFIG;
   }
   if (err instanceof ConfigError) {
-    stderr.write(`dht-telemetry: ${err.message}\n`);
+    stderr.write(`dht-telemetry: ${oneLine(err.message)}\n`);
     return EX_CONFIG;
   }
   if (err instanceof UsageError) {

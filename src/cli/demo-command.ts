@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type RawConfig } from '../config/load-config.js';
-import { listenUrl } from '../config/parsers.js';
+import { listenUrl } from '../net/listen-url.js';
 import type { DaemonConfig } from '../config/config.js';
 import { startEndpoint, type EndpointServer } from '../endpoint/endpoint-server.js';
 import { formatReceivedEvent } from '../endpoint/print-event.js';

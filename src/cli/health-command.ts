@@ -2,7 +2,7 @@
 // HealthCmd in images without curl. Exit 0 healthy, 1 not (or unreachable).
 import { request } from 'undici';
 import type { Listen } from '../config/config.js';
-import { listenUrl } from '../config/parsers.js';
+import { listenUrl } from '../net/listen-url.js';
 import { errorMessage } from '../errors.js';
 import { UsageError } from './args.js';
 

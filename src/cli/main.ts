@@ -10,6 +10,9 @@
 // HeapGovernor that holds it closer still (runtime/heap-governor.ts); and one V8 worker thread
 // instead of four: each worker that helps the GC during a drain keeps a glibc malloc arena of
 // ~0.8 MiB, and one is as fast for a daemon that mostly sleeps. Measured in bench/RESULTS.md.
-import { main } from './cli.js';
+import { guardProcess } from './process-guards.js';
 
+// Before the rest of the code loads: from here on SIGUSR1 cannot open the inspector.
+guardProcess();
+const { main } = await import('./cli.js');
 process.exit(await main(process.argv.slice(2), process.env));

@@ -1,15 +1,18 @@
-// `dht-telemetry run`: the daemon under a process supervisor. SIGTERM/SIGINT
-// stop it gracefully and arm a hard deadline, so a stuck stage can never keep
-// systemd waiting past TimeoutStopSec.
+// `dht-telemetry run`: the daemon under a process supervisor. Every stop signal
+// (SIGTERM, SIGINT, SIGHUP, SIGUSR2) stops it gracefully and arms a hard deadline, so a
+// stuck stage can never keep systemd waiting past TimeoutStopSec.
 import type { DaemonConfig } from '../config/config.js';
-import { errorMessage } from '../errors.js';
+import { ConfigError, errorMessage } from '../errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { Daemon } from '../daemon.js';
 import { createNotifier } from '../systemd/socket-notifier.js';
+import { EX_CONFIG } from './exit-codes.js';
+import { reportThrough, STOP_SIGNALS } from './process-guards.js';
 
 const HARD_DEADLINE_EXTRA_MS = 5000;
 
 export async function runCommand(config: DaemonConfig, logger: Logger = createLogger(config.logLevel)): Promise<number> {
+  reportThrough(logger);
   let daemon: Daemon;
   try {
     const notifier = await createNotifier(config.notifySocket ?? undefined, logger);
@@ -19,7 +22,7 @@ export async function runCommand(config: DaemonConfig, logger: Logger = createLo
     return 1;
   }
   const stopRequested = new Promise<string>((resolve) => {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve(signal));
+    for (const signal of STOP_SIGNALS) process.once(signal, () => resolve(signal));
   });
   type StartOutcome = { kind: 'ready' } | { kind: 'failed'; err: unknown } | { kind: 'signal'; signal: string };
   const first = await Promise.race<StartOutcome>([
@@ -29,6 +32,12 @@ export async function runCommand(config: DaemonConfig, logger: Logger = createLo
     ),
     stopRequested.then((signal) => ({ kind: 'signal', signal })),
   ]);
+  if (first.kind === 'failed' && first.err instanceof ConfigError) {
+    // Found only when the daemon starts (a taken STATUS_LISTEN port): restarting cannot fix it.
+    logger.fatal({ err: first.err.message }, 'bad configuration, not restarting');
+    await daemon.stop();
+    return EX_CONFIG;
+  }
   if (first.kind === 'failed') {
     logger.fatal({ err: errorMessage(first.err) }, 'start failed, giving up (systemd and podman auto-update see a failed start)');
     await daemon.stop();

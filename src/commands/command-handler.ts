@@ -8,10 +8,9 @@ import { parseDuration } from '../config/parsers.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Counters } from '../metrics/counters.js';
-import type { Command } from '../sender/send-result.js';
+import type { Command } from '../event/command.js';
+import { LED_MODES, type LedMode } from '../gpio/status-led.js';
 
-export const LED_MODES = ['on', 'off', 'blink'] as const;
-export type LedMode = (typeof LED_MODES)[number];
 
 /** What commands act on: the samplers (src/sampler/sampler.ts) and the LED. */
 export interface CommandTargets {

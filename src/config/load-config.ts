@@ -1,7 +1,9 @@
 // Turns raw strings (environment, overridden by CLI flags) into one typed Config,
 // collecting every problem before failing, so a user fixes them all in one go.
-import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import type { Config, EndpointConfig, Geolocation, SensorConfig } from './config.js';
+import { CA_FILE_MAX_BYTES, FileTooLarge, NotAFile, PASSWORD_FILE_MAX_BYTES, readBoundedFile } from './bounded-file.js';
+import { echoValue } from './echo.js';
 import { OPTIONS } from './options.js';
 import { applyProtocolRules, hasControlCharacter } from './protocol-rules.js';
 import * as p from './parsers.js';
@@ -15,7 +17,8 @@ export type RawConfig = Readonly<Record<string, string | undefined>>;
 export interface LoadOptions {
   /** `run` and `check` need an endpoint; `read` does not. */
   requireEndpoint: boolean;
-  readFile?: (path: string) => string;
+  /** Reads a file of at most maxBytes (a password, a CA bundle); readBoundedFile by default. */
+  readFile?: (path: string, maxBytes: number) => string;
 }
 
 const DEFAULTS: Record<string, string> = Object.fromEntries(OPTIONS.map((o) => [o.env, o.default]));
@@ -50,7 +53,7 @@ export function loadConfig(raw: RawConfig, options: LoadOptions): Config {
   if (ledPin !== null) checkPinConflicts(sensors, ledPin, problems);
 
   const config: Config = {
-    endpoint: loadEndpoint(options, { value, isSet, field, problems, given: (n) => raw[n] !== undefined, readFile: options.readFile ?? ((f) => readFileSync(f, 'utf8')) }),
+    endpoint: loadEndpoint(options, { value, isSet, field, problems, given: (n) => raw[n] !== undefined, readFile: options.readFile ?? readBoundedFile }),
     geolocation: optional<Geolocation>('GEOLOCATION', p.parseGeolocation),
     sensors,
     sampling: {
@@ -99,7 +102,7 @@ interface Ctx {
   isSet: (name: string) => boolean;
   field: <T>(name: string, parse: (v: string) => T, fallback: T) => T;
   problems: ConfigError[];
-  readFile: (path: string) => string;
+  readFile: (path: string, maxBytes: number) => string;
   given: (name: string) => boolean;
 }
 
@@ -128,7 +131,7 @@ function loadEndpoint(options: LoadOptions, ctx: Ctx): EndpointConfig | null {
     password: loadPassword(ctx),
     dataSchema: field('DATA_SCHEMA', (v) => p.parseNonEmpty(v, 'a URI such as urn:drogue:iot:temperature'), 'urn:drogue:iot:temperature'),
     contentMode: field('CONTENT_MODE', (v) => p.parseChoice(v, ['binary', 'structured'] as const), 'binary'),
-    caFile: isSet('CA_FILE') ? field('CA_FILE', (f) => checkReadable(ctx.readFile, f), null) : null,
+    caFile: isSet('CA_FILE') ? field('CA_FILE', (f) => checkCaFile(ctx.readFile, f), null) : null,
     tlsInsecure: field('TLS_INSECURE', p.parseBoolean, false),
     requestTimeoutMs: field('REQUEST_TIMEOUT', p.parseDuration, 10_000),
     commandTimeoutS,
@@ -144,21 +147,41 @@ function loadPassword(ctx: Ctx): string | null {
   if (isSet('DEVICE_PASSWORD')) return value('DEVICE_PASSWORD');
   if (!isSet('DEVICE_PASSWORD_FILE')) return null;
   return ctx.field('DEVICE_PASSWORD_FILE', (f) => {
-    const secret = checkReadable(ctx.readFile, f, true).replace(/\r?\n$/, '');
+    const secret = readChecked(ctx.readFile, f, PASSWORD_FILE_MAX_BYTES, 'a file holding the device password').replace(/\r?\n$/, '');
     if (secret === '') throw new p.Invalid('file is empty', 'a file holding the device password');
     return secret;
   }, null);
 }
 
-function checkReadable(readFile: (path: string) => string, path: string, returnContent = false): string {
-  let content: string;
+/** The file's text, read with a bound; throws Invalid saying why it cannot be used. */
+function readChecked(readFile: Ctx['readFile'], path: string, maxBytes: number, what: string): string {
   try {
-    content = readFile(path);
+    return readFile(path, maxBytes);
   } catch (err) {
+    if (err instanceof FileTooLarge) throw new p.Invalid(`file is larger than ${maxBytes} bytes`, what);
+    if (err instanceof NotAFile) throw new p.Invalid('not a regular file', what);
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new p.Invalid(`cannot read the file (${code})`, 'a readable file');
+    throw new p.Invalid(`cannot read the file (${code})`, `a readable file: ${what}`);
   }
-  return returnContent ? content : path;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** The CA_FILE path, once the file is known to hold at least one certificate the TLS layer can use. */
+function checkCaFile(readFile: Ctx['readFile'], path: string): string {
+  const what = 'a PEM file with at least one CA certificate';
+  const pem = readChecked(readFile, path, CA_FILE_MAX_BYTES, what);
+  if (pem.trim() === '') throw new p.Invalid('file is empty', what);
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) throw new p.Invalid('no certificate in the file', what);
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch {
+      throw new p.Invalid('a certificate in the file does not parse', what);
+    }
+  }
+  return path;
 }
 
 function loadWatchdog(raw: RawConfig, field: Ctx['field']): number | null {
@@ -177,13 +200,13 @@ export function parseSensorList(raw: string): SensorConfig[] {
   const sensors = raw.split(',').map((item) => {
     const parts = item.trim().split(':');
     const [name = '', type = '', pin = '', power] = parts.map((part) => part.trim());
-    if (parts.length < 3 || parts.length > 4) throw new p.Invalid(`"${item.trim()}" is not name:type:pin`, expected);
-    if (!SENSOR_NAME.test(name) || hasControlCharacter(name)) throw new p.Invalid(`sensor name "${name}" is empty, too long or has a control character`, expected);
+    if (parts.length < 3 || parts.length > 4) throw new p.Invalid(`"${echoValue(item.trim())}" is not name:type:pin`, expected);
+    if (!SENSOR_NAME.test(name) || hasControlCharacter(name)) throw new p.Invalid(`sensor name "${echoValue(name)}" is empty, too long or has a control character`, expected);
     const at = (what: string, fn: () => number | SensorModel): number | SensorModel => {
       try {
         return fn();
       } catch (err) {
-        throw err instanceof p.Invalid ? new p.Invalid(`${name}: ${what} ${err.problem}`, `${err.expected}; ${expected}`) : err;
+        throw err instanceof p.Invalid ? new p.Invalid(`${echoValue(name)}: ${what} ${err.problem}`, `${err.expected}; ${expected}`) : err;
       }
     };
     return {
@@ -204,7 +227,8 @@ function checkSimScript(script: string): string {
   try {
     parseSimScript(script);
   } catch (err) {
-    throw new p.Invalid((err as Error).message.replace(/ \(expected.*$/, ''), `steps ${SIM_STEPS.join(', ')}, each with an optional *count`);
+    // The message quotes the bad step: bounded and escaped like any echoed value.
+    throw new p.Invalid(echoValue((err as Error).message.replace(/ \(expected.*$/s, '')), `steps ${SIM_STEPS.join(', ')}, each with an optional *count`);
   }
   return script;
 }
@@ -225,7 +249,7 @@ function checkPinConflicts(sensors: SensorConfig[], ledPin: number, problems: Co
 }
 
 function describe(name: string, raw: string, err: unknown): ConfigError {
-  const shown = SECRET.has(name) ? '[redacted]' : raw.replace(/(\/\/[^/:@]*:)[^@/]*@/, '$1[redacted]@');
+  const shown = echoValue(raw, SECRET.has(name));
   if (err instanceof p.Invalid) return new ConfigError(name, `${err.problem} (got "${shown}", expected ${err.expected})`);
   return new ConfigError(name, `invalid (got "${shown}")`);
 }

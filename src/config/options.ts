@@ -65,9 +65,3 @@ export const OPTIONS: readonly OptionSpec[] = [
   spec('START_TIMEOUT', 'daemon', '90s', 'Longest wait for a first trustworthy reading before giving up at start'),
 ];
 
-/** Read from the environment only; not options a user sets by flag. */
-export const SYSTEMD_ENV = ['NOTIFY_SOCKET', 'WATCHDOG_USEC'] as const;
-
-export function optionByFlag(flag: string): OptionSpec | undefined {
-  return OPTIONS.find((o) => o.flag === flag);
-}

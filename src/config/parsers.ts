@@ -120,11 +120,13 @@ const HOST_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
 
 export function parseHttpUrl(raw: string): URL {
   const expected = 'an http:// or https:// URL such as https://http.sandbox.drogue.cloud';
+  // Without `scheme://`, `user:pw@host` would parse as scheme `user:`: never name it.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw.trim())) throw new Invalid('no http:// or https:// scheme', expected);
   let url: URL;
   try {
     url = new URL(raw.trim());
   } catch {
-    throw new Invalid(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw.trim()) ? 'not a valid URL' : 'no http:// or https:// scheme', expected);
+    throw new Invalid('not a valid URL', expected);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Invalid(`unsupported scheme ${url.protocol}`, expected);
   const host = url.hostname;
@@ -143,10 +145,4 @@ export function parseListen(raw: string): Listen | null {
   const port = Number(match[3]);
   if (port > 65535) throw new Invalid('port out of range', expected);
   return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
-}
-
-/** The http:// base URL of a listen address (IPv6 hosts bracketed). */
-export function listenUrl(listen: Listen): string {
-  const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
-  return `http://${host}:${listen.port}`;
 }

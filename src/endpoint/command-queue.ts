@@ -4,11 +4,7 @@
 // drops a command nobody is waiting for, this queue keeps it (FIFO per device)
 // until the device next asks, so tests can queue before the device polls.
 import type { Clock } from '../clock/clock.js';
-
-export interface Command {
-  name: string;
-  payload: Buffer;
-}
+import type { Command } from '../event/command.js';
 
 interface Waiter {
   device: string;
@@ -78,10 +74,6 @@ export class CommandQueue {
   /** Devices that are waiting for a command right now. */
   waitingDevices(): string[] {
     return this.waiters.map((w) => w.device);
-  }
-
-  pending(device: string): number {
-    return this.queued.get(device)?.length ?? 0;
   }
 
   private expire(waiter: Waiter): void {

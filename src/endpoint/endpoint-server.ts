@@ -17,9 +17,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import { systemClock, sleepQuietly, type Clock } from '../clock/clock.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { errorMessage } from '../errors.js';
+import { listenUrl } from '../net/listen-url.js';
 import { CommandQueue } from './command-queue.js';
 import { DeviceDirectory, lenientPercentDecode, parseBasicAuth, resolveIdentity, type DeviceIdentity, type DeviceUser } from './device-auth.js';
-import { readPayload, type ContentMode, type PayloadResult } from './event-body.js';
+import type { ContentMode } from '../config/config.js';
+import { readPayload, type PayloadResult } from './event-body.js';
 import { FaultState, FaultsError, parseFaults, type Faults } from './faults.js';
 import { readBody, type BodyResult } from './request-body.js';
 
@@ -168,9 +170,7 @@ class LocalEndpoint implements EndpointServer {
   }
 
   get url(): string {
-    // A wildcard bind is reached through loopback.
-    const host = this.host === '0.0.0.0' ? '127.0.0.1' : this.host === '::' ? '::1' : this.host;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    return listenUrl({ host: this.host, port: this.port });
   }
 
   accepted(): ReceivedEvent[] {

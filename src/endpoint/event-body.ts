@@ -11,9 +11,8 @@
 // are still read for display: from `ce-*` headers, decoded per HTTP binding 3.1.3.2,
 // or from a structured envelope. Drogue ignores both, so neither decides the answer.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ContentMode } from '../config/config.js';
 import { decodeHeaderValue } from '../event/ce-header.js';
-
-export type ContentMode = 'binary' | 'structured';
 
 export interface StoredPayload {
   /** What Drogue stores: parsed JSON, else the body as text. */

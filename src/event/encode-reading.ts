@@ -1,6 +1,6 @@
 // Reading → HTTP message, written out directly: the same event as
-// encodeEvent(buildEvent(...)) makes with the CloudEvents SDK (test/event/
-// encode-reading.test.ts holds them equal), without loading the SDK. Two
+// encodeEvent(buildEvent(...)) makes with the CloudEvents SDK (test/event/sdk-oracle.ts;
+// test/event/encode-reading.test.ts holds them equal), without loading the SDK. Two
 // deliberate differences from the SDK: binary-mode header values are
 // percent-encoded as the HTTP binding (3.1.3.2) requires, and structured mode's
 // content type has no charset parameter (JSON is UTF-8, and Drogue's JSON test is

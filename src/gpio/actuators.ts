@@ -2,7 +2,6 @@
 // the status LED. GPIO is optional: when it cannot work here (no sysfs, read-only
 // /sys in a container, no onoff) that is said once and the sensors are read anyway.
 import type { Clock } from '../clock/clock.js';
-import type { Config } from '../config/config.js';
 import { TelemetryError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Gpio, OutputPin } from './gpio.js';
@@ -16,7 +15,15 @@ export interface Actuators {
   release(): Promise<void>;
 }
 
-export async function claimActuators(config: Config, gpio: Gpio | null, clock: Clock, logger: Logger): Promise<Actuators> {
+/** What the outputs need: the pins, and how long a power cycle keeps a sensor off and lets it settle. */
+export interface ActuatorPlan {
+  sensors: ReadonlyArray<{ name: string; powerPin: number | null }>;
+  ledPin: number | null;
+  powerOffMs: number;
+  powerSettleMs: number;
+}
+
+export async function claimActuators(plan: ActuatorPlan, gpio: Gpio | null, clock: Clock, logger: Logger): Promise<Actuators> {
   const pins: OutputPin[] = [];
   const power: Actuators['power'] = new Map();
   let led: StatusLed | null = null;
@@ -35,13 +42,13 @@ export async function claimActuators(config: Config, gpio: Gpio | null, clock: C
       return null;
     }
   };
-  for (const sensor of config.sensors) {
+  for (const sensor of plan.sensors) {
     if (sensor.powerPin === null) continue;
     const pin = await claim(sensor.powerPin, powerOnLevel(), `power:${sensor.name}`);
-    if (pin) power.set(sensor.name, { pin, switch: new PowerSwitch(pin, { offMs: config.sampling.powerOffMs, settleMs: config.sampling.powerSettleMs, clock }) });
+    if (pin) power.set(sensor.name, { pin, switch: new PowerSwitch(pin, { offMs: plan.powerOffMs, settleMs: plan.powerSettleMs, clock }) });
   }
-  if (config.ledPin !== null) {
-    const pin = await claim(config.ledPin, 0, 'led');
+  if (plan.ledPin !== null) {
+    const pin = await claim(plan.ledPin, 0, 'led');
     if (pin) led = new StatusLed(pin, clock, { logger });
   }
   return {

@@ -9,7 +9,8 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Level, OutputPin } from './gpio.js';
 
-export type LedMode = 'on' | 'off' | 'blink';
+export const LED_MODES = ['on', 'off', 'blink'] as const;
+export type LedMode = (typeof LED_MODES)[number];
 
 export interface StatusLedOptions {
   logger?: Logger;

@@ -56,7 +56,7 @@ export function openResilientOutbox(options: OpenOutboxOptions): ResilientOutbox
     logger: options.logger,
     clock,
     retryMs: options.diskRetryMs ?? DEFAULT_DISK_RETRY_MS,
-    logFields: { dataDir: options.dataDir, memoryMaxBytes },
+    logFields: { data_dir: options.dataDir, memory_max_bytes: memoryMaxBytes },
   });
 }
 
@@ -102,6 +102,6 @@ export function moveCorruptAside(dataDir: string, clock: Clock, logger: Logger):
   for (const suffix of ['-wal', '-shm']) {
     if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix);
   }
-  logger.error({ path, movedTo }, 'outbox database corrupt, moved it aside and started a new one');
+  logger.error({ path, moved_to: movedTo }, 'outbox database corrupt, moved it aside and started a new one');
   return movedTo;
 }

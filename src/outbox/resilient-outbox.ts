@@ -233,7 +233,7 @@ export class ResilientOutbox implements Outbox {
     this.mode = 'memory';
     this.nextRetryAt = this.clock.now() + this.options.retryMs;
     this.logger.warn(
-      { ...this.options.logFields, err, code: errorCode(err), fault, op, retryMs: this.options.retryMs },
+      { ...this.options.logFields, err, code: errorCode(err), fault, op, retry_ms: this.options.retryMs },
       'outbox disk unavailable, keeping new events in memory until it works again',
     );
   }
@@ -274,7 +274,7 @@ export class ResilientOutbox implements Outbox {
       this.mode = 'disk';
       this.lastFault = null;
       this.logger.info(
-        { ...this.options.logFields, moved, stillInMemory: this.memory.stats().depth },
+        { ...this.options.logFields, moved, still_in_memory: this.memory.stats().depth },
         'outbox disk works again, moved the events kept in memory to disk',
       );
     } catch (err) {

@@ -8,7 +8,7 @@
 // backlog drained much of it was promoted to V8's old generation (a heap profile of what
 // full GCs collected: 141 MB per 50,000 deliveries, 81 MB with this handler). This one
 // holds a status and two headers, and lets go of the body when the answer ends.
-import { readFileSync } from 'node:fs';
+import { CA_FILE_MAX_BYTES, readBoundedFile } from '../config/bounded-file.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Agent, Dispatcher } from 'undici';
 import type { Clock } from '../clock/clock.js';
@@ -154,7 +154,7 @@ function commandOf(status: number, headers: IncomingHttpHeaders, body: Buffer): 
 
 function createAgent(endpoint: EndpointConfig, timeoutMs: number, connections: number): Agent {
   const tls: { ca?: string; rejectUnauthorized?: boolean } = {};
-  if (endpoint.caFile) tls.ca = readFileSync(endpoint.caFile, 'utf8');
+  if (endpoint.caFile) tls.ca = readBoundedFile(endpoint.caFile, CA_FILE_MAX_BYTES);
   if (endpoint.tlsInsecure) tls.rejectUnauthorized = false;
   const AgentClass = undiciAgent();
   return new AgentClass({

@@ -2,10 +2,9 @@
 // 2xx delivered; 400/406/413 (and other 4xx) refused for good; 403 wrong
 // credentials; 408, 429, 5xx and network errors worth retrying.
 
-export interface Command {
-  name: string;
-  payload: Buffer;
-}
+import type { Command } from '../event/command.js';
+
+export type { Command };
 
 export type SendResult =
   | { outcome: 'delivered'; status: number; command: Command | null }

@@ -1,13 +1,25 @@
 import type { Clock } from '../clock/clock.js';
-import type { SamplingConfig, SensorConfig } from '../config/config.js';
 import { DhtSensor } from './dht-sensor.js';
-import type { Sensor } from './sensor.js';
+import type { Sensor, SensorModel } from './sensor.js';
 import { SimulatedSensor, type PowerProbe } from './simulated-sensor.js';
 
+/** What a backend needs of one configured sensor (config/ knows sensor/, never the reverse). */
+export interface SensorSpec {
+  name: string;
+  model: SensorModel;
+  pin: number;
+}
+
+/** The simulator's settings, for `sim` sensors. */
+export interface SimSettings {
+  simSeed: number;
+  simScript: string | null;
+}
+
 /** The backend for one configured sensor. `power` lets a simulated part follow a real power pin. */
-export function createSensor(config: SensorConfig, sampling: SamplingConfig, clock: Clock, power?: PowerProbe): Sensor {
-  if (config.model === 'sim') {
-    return new SimulatedSensor({ name: config.name, clock, seed: sampling.simSeed + config.pin, script: sampling.simScript, ...(power ? { power } : {}) });
+export function createSensor(spec: SensorSpec, sim: SimSettings, clock: Clock, power?: PowerProbe): Sensor {
+  if (spec.model === 'sim') {
+    return new SimulatedSensor({ name: spec.name, clock, seed: sim.simSeed + spec.pin, script: sim.simScript, ...(power ? { power } : {}) });
   }
-  return new DhtSensor({ name: config.name, model: config.model, pin: config.pin, clock });
+  return new DhtSensor({ name: spec.name, model: spec.model, pin: spec.pin, clock });
 }

@@ -92,11 +92,6 @@ export class RingHistory implements ReadingHistory {
     return out;
   }
 
-  /** Sensor names with at least one point held. */
-  sensors(): string[] {
-    return [...this.series.keys()];
-  }
-
   private fold(series: Series, r: Reading): void {
     const start = Math.floor(r.time / this.bucketMs) * this.bucketMs;
     const { buckets } = series;

@@ -35,7 +35,6 @@ export class StatusMetrics {
   readonly registry = new Registry();
   private readonly snapshot: () => DaemonSnapshot;
   private readonly families = new Map<string, CounterFamily>();
-  private readonly sendDurations: SendDurations;
   private readonly g: ReturnType<typeof createGauges>;
 
   /** `durations` may have been filling since start; it is read at every scrape. */
@@ -43,18 +42,12 @@ export class StatusMetrics {
     this.snapshot = snapshot;
     collectDefaultMetrics({ register: this.registry });
     this.g = createGauges(this.registry);
-    this.sendDurations = durations;
     this.registry.registerMetric(durations as unknown as Metric);
     for (const name of Object.keys(COUNTER_HELP) as CounterName[]) this.family(name, [...KNOWN_LABELS[name]]);
   }
 
   get contentType(): string {
     return this.registry.contentType;
-  }
-
-  /** One finished send; the forwarder calls this with the wall time the POST took. */
-  observeSend(durationMs: number, outcome: string): void {
-    this.sendDurations.observe(durationMs, outcome);
   }
 
   /** The Prometheus text exposition, from a fresh snapshot. */

@@ -7,12 +7,18 @@
 //   GET /api/history   chart points per sensor for the last 24 h
 // HEAD works wherever GET does; other methods 405, other paths 404. Everything it
 // serves is built from the DaemonSnapshot, which holds no secrets.
+//
+// Hostile clients: idle and half-sent connections are closed after a few seconds; past
+// MAX_STATUS_CONNECTIONS a new connection closes the oldest idle one, so idle sockets can
+// never keep /healthz from answering; while bound to loopback, a Host that is not a
+// loopback name gets 421 (a DNS-rebinding page cannot read the location).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { errorMessage } from '../errors.js';
+import { isIP, type AddressInfo, type Socket } from 'node:net';
+import { ConfigError, errorMessage } from '../errors.js';
+import { listenUrl } from '../net/listen-url.js';
 import type { Logger } from '../log/logger.js';
 import { evaluateHealth, type HealthRules } from './health.js';
-import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './page.js';
+import { statusPage } from './page.js';
 import type { DaemonSnapshot, ReadingHistory } from './snapshot.js';
 import type { MetricsSource } from './lazy-metrics.js';
 
@@ -48,6 +54,15 @@ export const DEFAULT_HISTORY_WINDOW_MS = 24 * 3_600_000;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** Open connections at most; a busy one is never closed to make room, an idle one is. */
+export const MAX_STATUS_CONNECTIONS = 64;
+/** How long a connection may sit without a complete request (idle, keep-alive, or half-sent headers). */
+export const STATUS_IDLE_TIMEOUT_MS = 5000;
+/** A whole request, headers and all, must arrive within this. */
+const REQUEST_TIMEOUT_MS = 10_000;
+/** How often Node checks the header and request deadlines. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
 interface Reply {
   status: number;
   type: string;
@@ -57,10 +72,42 @@ interface Reply {
 
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
   const { logger } = options;
-  const sockets = new Set<Socket>();
-  const server = createServer((req, res) => void handle(options, req, res));
+  // Every open connection, in the order they came, with whether a request is in progress.
+  const sockets = new Map<Socket, { busy: boolean }>();
+  const checkHost = isLoopback(options.host);
+  const server = createServer(
+    {
+      headersTimeout: STATUS_IDLE_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    (req, res) => {
+      const state = sockets.get(req.socket);
+      if (state) state.busy = true;
+      res.once('close', () => {
+        if (state) state.busy = false;
+      });
+      if (checkHost && !loopbackHost(req.headers.host)) {
+        send(req, res, json(421, { error: 'this status server answers only to a loopback Host (localhost, 127.0.0.1, [::1])' }));
+        return;
+      }
+      void handle(options, req, res);
+    },
+  );
+  server.keepAliveTimeout = STATUS_IDLE_TIMEOUT_MS;
+  // A socket that never sends a byte is not a request yet: the idle timeout covers it.
+  server.timeout = STATUS_IDLE_TIMEOUT_MS;
   server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
+    if (sockets.size >= MAX_STATUS_CONNECTIONS) {
+      const idle = [...sockets].find(([, s]) => !s.busy)?.[0];
+      if (idle === undefined) {
+        socket.destroy();
+        return;
+      }
+      idle.destroy();
+      sockets.delete(idle);
+    }
+    sockets.set(socket, { busy: false });
     socket.once('close', () => sockets.delete(socket));
   });
   server.on('clientError', (_err, socket: Socket) => {
@@ -69,15 +116,15 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, options)));
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
+  server.on('error', (err) => logger.error({ err: errorMessage(err) }, 'status server error'));
   const port = (server.address() as AddressInfo).port;
-  const host = options.host === '0.0.0.0' || options.host === '' ? '127.0.0.1' : options.host === '::' ? '::1' : options.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = listenUrl({ host: options.host, port });
   logger.info({ url, bind: options.host }, 'status server listening');
 
   let closed: Promise<void> | null = null;
@@ -88,11 +135,37 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-        for (const socket of sockets) socket.destroy();
+        for (const socket of sockets.keys()) socket.destroy();
       });
       return closed;
     },
   };
+}
+
+/** A listen failure the user can fix (a taken or privileged port, a foreign address) as a ConfigError; others as they are. */
+function listenError(err: NodeJS.ErrnoException, o: StatusServerOptions): Error {
+  const given = `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
+  const problem: Record<string, string> = {
+    EADDRINUSE: 'is already in use by another process',
+    EACCES: 'is a privileged port this user may not bind',
+    EADDRNOTAVAIL: 'is not an address of this machine',
+  };
+  const what = err.code === undefined ? undefined : problem[err.code];
+  if (what === undefined) return err;
+  return new ConfigError('STATUS_LISTEN', `${given} ${what} (got "${given}", expected a free port, or STATUS_LISTEN= to turn the status server off)`);
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]']);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK_NAMES.has(host) || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/** A Host header naming a loopback address (any port), or no Host at all (HTTP/1.0 tools). */
+function loopbackHost(header: string | undefined): boolean {
+  if (header === undefined) return true;
+  const host = header.startsWith('[') ? header.slice(0, header.indexOf(']') + 1) : header.replace(/:\d*$/, '');
+  return isLoopback(host.toLowerCase());
 }
 
 async function handle(o: StatusServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -103,6 +176,10 @@ async function handle(o: StatusServerOptions, req: IncomingMessage, res: ServerR
     o.logger.error({ path: req.url, err: errorMessage(err) }, 'status request failed');
     reply = json(500, { error: 'internal error' });
   }
+  send(req, res, reply);
+}
+
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   res.writeHead(reply.status, {
     'content-type': reply.type,
     'content-length': Buffer.byteLength(reply.body),
@@ -129,12 +206,10 @@ const ROUTES: Record<string, (o: StatusServerOptions) => Promise<Reply> | Reply>
   '/api/status': (o) => json(200, evaluateHealth(o.snapshot(), o.rules)),
   '/api/history': (o) => json(200, historyResponse(o)),
   '/metrics': async (o) => ({ status: 200, type: o.metrics.contentType, body: await o.metrics.render() }),
-  '/': () => ({
-    status: 200,
-    type: 'text/html; charset=utf-8',
-    body: STATUS_PAGE_HTML,
-    headers: { 'content-security-policy': STATUS_PAGE_CSP, 'referrer-policy': 'no-referrer' },
-  }),
+  '/': () => {
+    const page = statusPage();
+    return { status: 200, type: 'text/html; charset=utf-8', body: page.html, headers: { 'content-security-policy': page.csp, 'referrer-policy': 'no-referrer' } };
+  },
 };
 
 export function historyResponse(o: Pick<StatusServerOptions, 'snapshot' | 'history' | 'historyWindowMs'>): HistoryResponse {

@@ -104,7 +104,7 @@ export class Readiness {
     const conditions = this.conditions.length > 0 ? this.conditions.join(', ') : 'no conditions';
     await this.send(`STATUS=Ready (${conditions})`);
     this.logger.info(
-      { conditions: this.conditions, startupMs: this.clock.now() - this.startedAt },
+      { conditions: this.conditions, startup_ms: this.clock.now() - this.startedAt },
       'ready: sent READY=1',
     );
     this.resolveSettled();
@@ -127,7 +127,7 @@ export class Readiness {
     if (this.state !== 'waiting') return;
     this.state = 'failed';
     const missing = this.missing();
-    this.logger.error({ missing, timeoutMs: this.timeoutMs }, 'not ready in time; READY=1 not sent');
+    this.logger.error({ missing, timeout_ms: this.timeoutMs }, 'not ready in time; READY=1 not sent');
     this.rejectSettled(
       new TelemetryError(
         'E_NOTIFY',

@@ -44,7 +44,7 @@ export class SocketNotifier implements Notifier {
     }
     if (this.failing) {
       this.failing = false;
-      this.logger.info({ notifySocket: this.path, state: text }, 'systemd notification delivered again');
+      this.logger.info({ notify_socket: this.path, state: text }, 'systemd notification delivered again');
     }
     this.logger.trace({ state: text }, 'systemd notification sent');
   }
@@ -72,7 +72,7 @@ export class SocketNotifier implements Notifier {
   private report(err: Error, state: string): void {
     this.failing = true;
     const kind = errnoName(err);
-    const fields = { notifySocket: this.path, state, errno: kind, reason: errorMessage(err) };
+    const fields = { notify_socket: this.path, state, errno: kind, reason: errorMessage(err) };
     if (this.reportedKinds.has(kind)) {
       this.logger.debug(fields, 'systemd notification failed');
       return;
@@ -137,6 +137,6 @@ export async function createNotifier(
       { cause: err },
     );
   }
-  logger.info({ notifySocket }, 'systemd notification on');
+  logger.info({ notify_socket: notifySocket }, 'systemd notification on');
   return new SocketNotifier({ path: notifySocket, addon, logger });
 }

@@ -105,7 +105,7 @@ export class Watchdog {
 
   private async run(signal: AbortSignal): Promise<void> {
     this.logger.info(
-      { pingEveryMs: this.pingEveryMs, loops: [...this.loops.keys()] },
+      { ping_every_ms: this.pingEveryMs, loops: [...this.loops.keys()] },
       'watchdog started',
     );
     while (!signal.aborted) {
@@ -129,13 +129,13 @@ export class Watchdog {
         if (!loop.wedged) {
           loop.wedged = true;
           this.logger.error(
-            { loop: name, silentMs, maxSilenceMs: loop.maxSilenceMs },
+            { loop: name, silent_ms: silentMs, max_silence_ms: loop.maxSilenceMs },
             'loop is wedged; withholding WATCHDOG=1 so systemd restarts the service',
           );
         }
       } else if (loop.wedged) {
         loop.wedged = false;
-        this.logger.warn({ loop: name, silentMs }, 'loop made progress again; resuming WATCHDOG=1');
+        this.logger.warn({ loop: name, silent_ms: silentMs }, 'loop made progress again; resuming WATCHDOG=1');
       }
     }
     if (!healthy) return;

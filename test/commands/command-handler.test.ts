@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CommandHandler, type LedMode } from '../../src/commands/command-handler.js';
+import { CommandHandler } from '../../src/commands/command-handler.js';
+import type { LedMode } from '../../src/gpio/status-led.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { Counters } from '../../src/metrics/counters.js';
 

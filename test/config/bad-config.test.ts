@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, EX_CONFIG } from '../../src/cli/cli.js';
+import { main } from '../../src/cli/cli.js';
+import { EX_CONFIG } from '../../src/cli/exit-codes.js';
 import { captureIo } from '../helpers/capture.js';
 import { SEED_ENV } from '../helpers/seed.js';
 
@@ -10,6 +11,12 @@ const dir = mkdtempSync(join(tmpdir(), 'dht-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const emptyPasswordFile = join(dir, 'empty');
 writeFileSync(emptyPasswordFile, '');
+const notACertificate = join(dir, 'not-a-cert.pem');
+writeFileSync(notACertificate, 'this is a README, not a certificate\n');
+const brokenCertificate = join(dir, 'broken.pem');
+writeFileSync(brokenCertificate, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
+const hugeCaFile = join(dir, 'huge.pem');
+writeFileSync(hugeCaFile, 'x'.repeat(1024 * 1024 + 1));
 
 const SEED = SEED_ENV;
 
@@ -49,6 +56,13 @@ const BAD: Array<[string, Record<string, string | undefined>, string, string]> =
   ['command timeout', { COMMAND_TIMEOUT: '-1' }, 'COMMAND_TIMEOUT', 'out of range'],
   ['TLS flag', { TLS_INSECURE: 'maybe' }, 'TLS_INSECURE', 'true or false'],
   ['CA file missing', { CA_FILE: join(dir, 'no-ca.pem') }, 'CA_FILE', 'cannot read the file'],
+  ['CA file empty', { CA_FILE: emptyPasswordFile }, 'CA_FILE', 'file is empty'],
+  ['CA file without a certificate', { CA_FILE: notACertificate }, 'CA_FILE', 'no certificate in the file'],
+  ['CA file with a certificate that does not parse', { CA_FILE: brokenCertificate }, 'CA_FILE', 'a certificate in the file does not parse'],
+  ['CA file of 1 MiB + 1 byte', { CA_FILE: hugeCaFile }, 'CA_FILE', 'file is larger than 1048576 bytes'],
+  ['CA file /dev/zero (must not eat memory)', { CA_FILE: '/dev/zero' }, 'CA_FILE', 'file is larger than 1048576 bytes'],
+  ['password file /dev/zero (must not eat memory)', { DEVICE_PASSWORD: undefined, DEVICE_PASSWORD_FILE: '/dev/zero' }, 'DEVICE_PASSWORD_FILE', 'file is larger than 4096 bytes'],
+  ['password file a directory', { DEVICE_PASSWORD: undefined, DEVICE_PASSWORD_FILE: dir }, 'DEVICE_PASSWORD_FILE', 'not a regular file'],
   ['sensors list malformed', { SENSORS: 'living:DHT22' }, 'SENSORS', 'is not name:type:pin'],
   ['sensors list bad type', { SENSORS: 'living:DHT22:4,attic:DHT99:17' }, 'SENSORS', 'attic: type unknown value'],
   ['sensors list pin twice', { SENSORS: 'living:DHT22:4,attic:DHT11:4' }, 'SENSORS', 'a GPIO pin is used twice'],
@@ -108,7 +122,42 @@ describe('bad configuration stops the daemon with one clear line and exit 78', (
   it('never shows the password, even when it is the bad value', async () => {
     const { stderr } = await runWith({ DEVICE_PASSWORD_FILE: emptyPasswordFile, ENDPOINT: 'https://u:foobar@example.com/' });
     expect(stderr).not.toContain('foobar');
-    expect(stderr).toContain('https://u:[redacted]@example.com/');
+    expect(stderr).toContain('"https://[redacted]@example.com/"');
+  });
+
+  // [the ENDPOINT, the secret parts that must not appear, what the line shows instead]
+  const USERINFO: Array<[string, string, string[], string]> = [
+    ['a password with a slash', 'https://device:pa/ss0rd@example.com/', ['pa/ss0rd', 'ss0rd', 'device'], '"https://[redacted]@example.com/"'],
+    ['a password with an @', 'https://device:p@ssw0rd@example.com/', ['p@ssw0rd', 'ssw0rd', 'device'], '"https://[redacted]@example.com/"'],
+    ['a token as the username', 'https://ghp_T0kenT0kenT0ken@example.com/', ['ghp_T0ken', 'T0ken'], '"https://[redacted]@example.com/"'],
+    ['user:pw@host without a scheme', 'device:hunter2@example.com/v1/status', ['hunter2', 'device'], '"[redacted]@example.com/v1/status"'],
+    ['a password with a slash and no scheme', 'device:hun/ter2@example.com', ['hun/ter2', 'ter2'], '"[redacted]@example.com"'],
+  ];
+  it.each(USERINFO)('never echoes ENDPOINT userinfo: %s', async (_what, endpoint, secrets, shown) => {
+    const { code, stderr } = await runWith({ ENDPOINT: endpoint });
+    expect(code).toBe(EX_CONFIG);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^dht-telemetry: ENDPOINT: /);
+    for (const secret of secrets) expect(stderr).not.toContain(secret);
+    expect(stderr).toContain(shown);
+  });
+
+  it('echoes at most 80 characters of a value, with control characters escaped', async () => {
+    const long = await runWith({ SENSOR_TYPE: 'D'.repeat(10_000) });
+    expect(long.code).toBe(EX_CONFIG);
+    const line = long.stderr.trim();
+    expect(line.split('\n')).toHaveLength(1);
+    expect(line).toContain(`(got "${'D'.repeat(80)}... (10000 characters)", expected one of`);
+    expect(line).not.toContain('D'.repeat(81));
+
+    const forged = await runWith({ GEOLOCATION: 'x\n{"level":50,"msg":"forged"}\r\u001b[2J' });
+    expect(forged.code).toBe(EX_CONFIG);
+    expect(forged.stderr.trim().split('\n')).toHaveLength(1);
+    expect(forged.stderr).toContain('(got "x\\n{"level":50,"msg":"forged"}\\r\\u001b[2J", expected');
+
+    const sensors = await runWith({ SENSORS: `living:DHT22\n${'x'.repeat(5000)}` });
+    expect(sensors.stderr.trim().split('\n')).toHaveLength(1);
+    expect(sensors.stderr).not.toContain('x'.repeat(81));
   });
 
   it('flags override the environment and are checked the same way', async () => {

@@ -1,6 +1,6 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
-import { buildEvent, encodeEvent } from '../../src/event/build-event.js';
+import { buildEvent, encodeEvent } from './sdk-oracle.js';
 import { EVENT_TYPE, type EventContext } from '../../src/event/event-shape.js';
 import type { Reading } from '../../src/event/reading.js';
 

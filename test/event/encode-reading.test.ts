@@ -1,6 +1,6 @@
 import { CloudEvent, HTTP } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
-import { buildEvent, encodeEvent } from '../../src/event/build-event.js';
+import { buildEvent, encodeEvent } from './sdk-oracle.js';
 import { decodeHeaderValue } from '../../src/event/ce-header.js';
 import type { EventContext } from '../../src/event/event-shape.js';
 import { encodeReading } from '../../src/event/encode-reading.js';

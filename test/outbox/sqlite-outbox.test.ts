@@ -156,7 +156,7 @@ describe('openOutbox', () => {
       expect(readFileSync(aside)).toEqual(garbage);
       expect(existsSync(`${aside}-wal`)).toBe(true);
       const error = lines.find((l) => l.level === 'error');
-      expect(error).toMatchObject({ movedTo: aside });
+      expect(error).toMatchObject({ moved_to: aside });
       expect(error?.msg).toMatch(/corrupt/);
 
       outbox.append(event('fresh', 1));
@@ -181,7 +181,7 @@ describe('openOutbox', () => {
       expect(outbox.stats().storage).toBe('memory');
       const warns = (): LogLine[] => lines.filter((l) => l.level === 'warn');
       expect(warns()).toHaveLength(1);
-      expect(warns()[0]).toMatchObject({ dataDir, code: 'ENOTDIR' });
+      expect(warns()[0]).toMatchObject({ data_dir: dataDir, code: 'ENOTDIR' });
 
       for (let i = 0; i < 5; i++) outbox.append(event(`m${i}`, clock.now() + i));
       const inFlight = outbox.take(1); // m0 is being sent while the disk comes back
@@ -194,7 +194,7 @@ describe('openOutbox', () => {
       await clock.advance(31_000);
       outbox.append(event('m6', clock.now()));
       expect(outbox.stats()).toMatchObject({ storage: 'disk', depth: 7, inFlight: 1 });
-      expect(lines.find((l) => l.level === 'info')).toMatchObject({ moved: 5, stillInMemory: 1 });
+      expect(lines.find((l) => l.level === 'info')).toMatchObject({ moved: 5, still_in_memory: 1 });
       expect(existsSync(join(dataDir, 'outbox.db'))).toBe(true);
 
       outbox.release(inFlight.map((e) => e.seq)); // the send failed: m0 goes back, first in line

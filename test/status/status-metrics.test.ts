@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CounterSample } from '../../src/metrics/counters.js';
 import { COUNTER_HELP, Counters } from '../../src/metrics/counters.js';
 import type { DaemonSnapshot } from '../../src/status/snapshot.js';
-import { SEND_DURATION_BUCKETS } from '../../src/status/send-durations.js';
+import { SEND_DURATION_BUCKETS, SendDurations } from '../../src/status/send-durations.js';
 import { StatusMetrics } from '../../src/status/status-metrics.js';
 import { parsePromText } from './prom-text.js';
 import { NOW, sensorSnapshot, snapshot } from './snapshot-fixture.js';
@@ -86,10 +86,12 @@ describe('StatusMetrics', () => {
   });
 
   it('has a send-duration histogram by outcome', async () => {
-    const metrics = new StatusMetrics(() => snapshot());
-    metrics.observeSend(40, 'delivered');
-    metrics.observeSend(180, 'delivered');
-    metrics.observeSend(3_000, 'retry');
+    // As the daemon wires it: the forwarder feeds SendDurations, the metrics read it at each scrape.
+    const durations = new SendDurations();
+    const metrics = new StatusMetrics(() => snapshot(), durations);
+    durations.observe(40, 'delivered');
+    durations.observe(180, 'delivered');
+    durations.observe(3_000, 'retry');
     const m = await scrape(metrics);
     expect(m.types.get('dht_send_duration_seconds')).toBe('histogram');
     const buckets = m.series('dht_send_duration_seconds_bucket').filter((s) => s.labels.outcome === 'delivered');

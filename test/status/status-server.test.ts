@@ -146,6 +146,28 @@ describe('status server', () => {
     const { server: first } = await start();
     await expect(
       startStatusServer({ host: '127.0.0.1', port: first.port, snapshot: () => snapshot(), history: new RingHistory(), metrics: new StatusMetrics(() => snapshot()), logger: silentLogger() }),
-    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    ).rejects.toMatchObject({ code: 'E_CONFIG', variable: 'STATUS_LISTEN' });
+  });
+});
+
+describe('the live page, built from src/status/page/', () => {
+  it('the build inlined the current sources: dist/ serves exactly what src/ inlines, CSP hashes included', async () => {
+    const { inlineStatusPage, readStatusPageSources } = await import('../../src/status/page.js');
+    const { readFileSync } = await import('node:fs');
+    const fromSources = inlineStatusPage(readStatusPageSources(new URL('../../src/status/page/', import.meta.url)));
+    expect(readFileSync(new URL('../../dist/status/status-page.html', import.meta.url), 'utf8')).toBe(fromSources.html);
+    expect(readFileSync(new URL('../../dist/status/status-page.csp', import.meta.url), 'utf8')).toBe(fromSources.csp);
+    expect(fromSources.html).not.toContain('src="status-page.js"');
+    expect(fromSources.csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/]+=*'; style-src 'sha256-/);
+  });
+
+  it('is served at / with its CSP', async () => {
+    const { server } = await start();
+    const res = await fetch(`${server.url}/`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<script>');
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'sha256-");
   });
 });

@@ -2,15 +2,11 @@
 // environment, as systemd or `podman run --sdnotify=container` would start it.
 import { describe, it, expect, afterEach } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NotifyListener } from './notify-listener.js';
 
 const WAIT_MS = 20_000;
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-const distNotifier = fileURLToPath(
-  new URL('../../dist/systemd/socket-notifier.js', import.meta.url),
-);
 
 interface Exit {
   code: number | null;
@@ -59,7 +55,8 @@ describe('notification from a child process', () => {
     expect(listener.texts()).toEqual(['READY=1', 'WATCHDOG=1', 'STOPPING=1']);
   });
 
-  it.skipIf(!existsSync(distNotifier))(
+  // dist/ is always there: the global setup (test/helpers/global-build.ts) builds it.
+  it(
     'the compiled daemon code (dist/) sends READY=1, then pings, then STOPPING=1, and exits by itself',
     async () => {
       listener = await NotifyListener.open();

@@ -94,7 +94,7 @@ describe('SocketNotifier (real unix datagram socket)', () => {
       ['warn', 'ENOENT'],
       ['debug', 'ENOENT'],
     ]);
-    expect(failures[0]).toMatchObject({ notifySocket: listener.path, state: 'WATCHDOG=1' });
+    expect(failures[0]).toMatchObject({ notify_socket: listener.path, state: 'WATCHDOG=1' });
   });
 
   it('reports a stale socket file (ECONNREFUSED), and says so when delivery works again', async () => {

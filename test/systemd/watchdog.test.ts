@@ -40,7 +40,7 @@ describe('Watchdog', () => {
     expect(pings).toEqual([0, 5_000, 10_000, 15_000, 20_000, 25_000]);
     const errors = lines.filter((l) => l.level === 'error');
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ loop: 'sender', maxSilenceMs: 12_000, silentMs: 15_000 });
+    expect(errors[0]).toMatchObject({ loop: 'sender', max_silence_ms: 12_000, silent_ms: 15_000 });
     expect(watchdog.wedgedLoops()).toEqual(['sender']);
 
     sender.beat();

@@ -1,15 +1,16 @@
-// Reading → CloudEvent (DESIGN §4) → HTTP message, through the CloudEvents SDK.
-// This is the reference for the event: what the daemon and `check` send is
-// encode-reading.ts, and test/event/encode-reading.test.ts holds the two equal (the
-// SDK neither percent-encodes header values nor drops the structured charset, so
-// for headers the spec text is the oracle, not the SDK). Binary mode by
+// Reading → CloudEvent (DESIGN §4) → HTTP message, through the CloudEvents SDK: the
+// tests' oracle. What the daemon and `check` send is src/event/encode-reading.ts, and
+// test/event/encode-reading.test.ts holds the two equal (the SDK neither percent-encodes
+// header values nor drops the structured charset, so for headers the spec text is the
+// oracle, not the SDK). The SDK is a devDependency: the image carries only what runs.
+// Binary mode by
 // default: a Drogue endpoint ignores ce-* headers and takes the body as the
 // payload, and any other CloudEvents receiver reads the headers.
 import { CloudEvent, HTTP } from 'cloudevents';
-import type { ContentMode } from '../config/config.js';
-import { EVENT_TYPE, eventSource, type EventContext, type HttpMessage, type ReadingData } from './event-shape.js';
-import { readingData } from './encode-reading.js';
-import type { Reading } from './reading.js';
+import type { ContentMode } from '../../src/config/config.js';
+import { EVENT_TYPE, eventSource, type EventContext, type HttpMessage, type ReadingData } from '../../src/event/event-shape.js';
+import { readingData } from '../../src/event/encode-reading.js';
+import type { Reading } from '../../src/event/reading.js';
 
 export function buildEvent(reading: Reading, ctx: EventContext): CloudEvent<ReadingData> {
   const time = new Date(reading.time).toISOString();
