@@ -23,6 +23,7 @@ const KNOWN_LABELS: Record<CounterName, readonly string[]> = {
   auth_failures_total: [],
   commands_total: ['command', 'result'],
   power_cycles_total: ['sensor'],
+  readings_restamped_total: [],
   heap_collections_total: [],
 };
 
