@@ -256,6 +256,7 @@ export class Daemon {
     this.counters.inc('events_queued_total');
     if (dropped > 0) this.logger.warn({ dropped, outbox_max_bytes: this.config.delivery.outboxMaxBytes }, 'outbox full, dropped the oldest events');
     this.logger.debug({ event_id: reading.id, sensor: reading.sensor, temp: reading.temperature, hum: reading.humidity }, 'reading queued');
+    if (reading.mono !== undefined) this.timeKeeper.remember(reading.id, reading.mono);
     this.forwarder.notify();
     this.history.add(reading);
   }

@@ -68,6 +68,8 @@ export interface TimeKeeperOptions {
 
 /** Remembered ids, so a reading retried after its re-stamp is counted once. */
 const COUNTED_IDS_MAX = 10_000;
+/** Monotonic times remembered for outbox rows that do not carry their own (about 1 MB). */
+const REMEMBERED_MAX = 20_000;
 
 export class TimeKeeper {
   readonly bootId: string | null;
@@ -80,6 +82,7 @@ export class TimeKeeper {
   private belowFloorLogged = false;
   private syncWaitOver = false;
   private readonly counted = new Set<string>();
+  private readonly remembered = new Map<string, number>();
 
   constructor(options: TimeKeeperOptions) {
     this.o = options;
@@ -92,6 +95,20 @@ export class TimeKeeper {
   stamp(mono: number): Stamp {
     this.observe();
     return { time: wallTimeOf(this.o.clock, mono), mono, bootId: this.bootId };
+  }
+
+  /**
+   * Keeps a reading's monotonic time by its id, for outboxes whose rows do not carry
+   * `mono` and `bootId` themselves (rows written by an older release, or an outbox
+   * without those columns): the readings this process took can still be re-stamped.
+   * Bounded: the oldest are forgotten first.
+   */
+  remember(id: string, mono: number): void {
+    if (this.remembered.size >= REMEMBERED_MAX) {
+      const oldest = this.remembered.keys().next();
+      if (!oldest.done) this.remembered.delete(oldest.value);
+    }
+    this.remembered.set(id, mono);
   }
 
   /** Notices a step of the wall clock; cheap, called on every stamp and every send. */
@@ -135,8 +152,9 @@ export class TimeKeeper {
   prepare(entry: TimedEntry): string | null {
     this.observe();
     if (!this.sendable()) return null;
-    if (entry.mono === null || entry.bootId === null || entry.bootId !== this.bootId) return entry.payload;
-    const time = Math.round(wallTimeOf(this.o.clock, entry.mono));
+    const mono = this.monoOf(entry);
+    if (mono === null) return entry.payload;
+    const time = Math.round(wallTimeOf(this.o.clock, mono));
     if (Math.abs(time - entry.time) <= STEP_MS) return entry.payload;
     const payload = restamp(entry.payload, new Date(time).toISOString());
     if (payload === null) return entry.payload;
@@ -147,6 +165,12 @@ export class TimeKeeper {
       this.o.logger.debug({ event_id: entry.id, from: new Date(entry.time).toISOString(), to: new Date(time).toISOString() }, 'reading re-stamped after a clock step');
     }
     return payload;
+  }
+
+  /** The entry's monotonic time on THIS boot's clock, or null when it has none or is from another boot. */
+  private monoOf(entry: TimedEntry): number | null {
+    if (entry.mono !== null) return entry.bootId !== null && entry.bootId === this.bootId ? entry.mono : null;
+    return this.remembered.get(entry.id) ?? null;
   }
 
   state(): ClockState {

@@ -88,7 +88,7 @@ export class MemoryOutbox implements Outbox {
     if (!this.queue.isLeased(seq)) return;
     const [item] = this.queue.remove([seq]);
     if (!item) return;
-    this.dead.push({ ...toEntry(item), status, reason, failedAt: this.clock.now() });
+    this.dead.push({ ...toEntry(item), status, reason, failedAt: this.clock.wallNow() });
     if (this.dead.length > this.maxDeadLetters) this.dead = this.dead.slice(-this.maxDeadLetters);
   }
 
