@@ -76,6 +76,12 @@ async function until(what: string, condition: () => boolean, timeoutMs: number):
   }
 }
 
+/** The `clock` object of the daemon's /healthz. */
+async function clockOf(statusUrl: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${statusUrl}/healthz`, { signal: AbortSignal.timeout(5000) });
+  return ((await res.json()) as { clock: Record<string, unknown> }).clock;
+}
+
 function expectWithinRun(events: Event[], from: number, to: number): void {
   expect(events.length).toBeGreaterThan(0);
   for (const e of events) {
@@ -90,13 +96,18 @@ describe.skipIf(!haveFaketime)(haveFaketime ? 'the built daemon under libfaketim
   it('starts three years back: readings are held, none sent; stepped to now with the endpoint up, all go out with true times', async () => {
     const runStart = Date.now();
     const ep = await endpoint();
-    const { daemon, step } = fakedDaemon(ep.url, `-${3 * YEAR_S}`);
+    const { daemon, step } = fakedDaemon(ep.url, `-${3 * YEAR_S}`, { STATUS_LISTEN: '127.0.0.1:0' });
+    const status = String((await daemon.waitForLog((l) => l.msg === 'status server listening', 30_000)).url);
     await until('5 readings queued below the floor', () => queuedReadings(daemon) >= 5, 30_000);
     expect(ep.events).toEqual([]);
+    expect((await clockOf(status)).belowFloor).toBe(true);
     step('+0');
     const queued = queuedReadings(daemon);
     await until('the held readings and 3 more delivered', () => ep.events.length >= queued + 3, 30_000);
     expectWithinRun(ep.events, runStart, Date.now());
+    const clock = await clockOf(status);
+    expect(clock.belowFloor).toBe(false);
+    expect(Date.parse(String(clock.steppedAt))).toBeGreaterThanOrEqual(runStart - 1000);
   }, 90_000);
 
   it('starts two hours back with the endpoint down; stepped to now, then the endpoint comes up: all go out with true times', async () => {
