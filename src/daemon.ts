@@ -3,6 +3,9 @@
 // guarded on its own, so one failing stage never keeps the rest from shutting down.
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from './clock/clock.js';
+import { buildTimeMs } from './clock/build-time.js';
+import { SystemHostTime, type HostTime } from './clock/host-time.js';
+import { TimeKeeper } from './clock/time-keeper.js';
 import type { DaemonConfig } from './config/config.js';
 import { errorMessage } from './errors.js';
 import { encodeReading } from './event/encode-reading.js';
@@ -46,7 +49,16 @@ export interface DaemonDeps {
   outbox?: Outbox;
   /** The heap a drain keeps small; default V8's when --expose-gc is on, null for none. */
   heap?: HeapProbe | null;
+  /** The boot id and the host's time-sync flag; default /proc and /run/systemd/timesync. */
+  host?: HostTime;
+  /** The clock floor, epoch ms; default this release's build time. */
+  floorMs?: number;
 }
+
+/** Slack a loop gets past its own next deadline before the watchdog calls it wedged. */
+const LOOP_SLACK_MS = 30_000;
+/** The Forwarder waits this long at most while sends are in flight (its IDLE_POLL_MS × 60). */
+const DELIVERY_IDLE_MS = 60_000;
 
 export class Daemon {
   readonly counters = new Counters();
@@ -67,6 +79,12 @@ export class Daemon {
   private readonly readiness: Readiness;
   private readonly watchdog: Watchdog | null;
   private readonly eventContext: EventContext;
+  private readonly timeKeeper: TimeKeeper;
+  /**
+   * How long one sampler round may take past the wait it announced: a read spaced to the
+   * model minimum, a power cycle, and slack. The watchdog's margin for every sampler.
+   */
+  readonly samplerMarginMs: number;
   private readonly sampling = new AbortController();
   private readonly delivering = new AbortController();
   private readonly startedAt: number;
@@ -90,6 +108,9 @@ export class Daemon {
     const outboxOpen = this.readiness.require('outbox');
     this.firstReading = this.readiness.require('first-reading');
     this.watchdog = config.watchdogMs ? new Watchdog({ notifier: this.notifier, intervalMs: config.watchdogMs, clock: this.clock, logger: this.logger }) : null;
+    this.timeKeeper = new TimeKeeper({ clock: this.clock, host: deps.host ?? new SystemHostTime(), floorMs: deps.floorMs ?? buildTimeMs(), syncWaitMs: config.timeSyncWaitMs, counters: this.counters, logger: this.logger });
+    const { powerOffMs, powerSettleMs } = config.sampling;
+    this.samplerMarginMs = powerOffMs + powerSettleMs + 2000 + LOOP_SLACK_MS;
 
     this.outbox = deps.outbox ?? openOutbox({
       dataDir: delivery.dataDir,
@@ -104,7 +125,11 @@ export class Daemon {
     this.sender = new HttpSender({ endpoint, clock: this.clock, connections: delivery.concurrency, ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) });
     const heap = deps.heap !== undefined ? deps.heap : v8HeapProbe();
     this.heapGovernor = heap ? new HeapGovernor(heap, { onCollect: () => this.counters.inc('heap_collections_total') }) : null;
-    const deliveryBeat = this.watchdog?.register('delivery', Math.max(config.watchdogMs ?? 0, endpoint.requestTimeoutMs * 2 + endpoint.commandTimeoutS * 1000 + 60_000));
+    // The delivery loop beats on every round; it may be silent on purpose until its pause
+    // ends (backoff, Retry-After, refused credentials: pausedUntil), then for one round:
+    // a send in flight (request + command timeout), the idle wait beside it, the start's jitter.
+    const deliveryMarginMs = endpoint.requestTimeoutMs + endpoint.commandTimeoutS * 1000 + DELIVERY_IDLE_MS + delivery.drainJitterMs + LOOP_SLACK_MS;
+    const deliveryBeat = this.watchdog?.register('delivery', deliveryMarginMs, () => this.forwarder.state.pausedUntil);
     this.forwarder = new Forwarder({
       outbox: this.outbox,
       sender: this.sender,
@@ -122,6 +147,7 @@ export class Daemon {
       },
       onSendDone: (ms, outcome) => this.sendDurations.observe(ms, outcome),
       onFailed: () => this.actuators?.led?.error(),
+      prepare: (entry) => this.timeKeeper.prepare({ ...entry, mono: entry.mono ?? null, bootId: entry.bootId ?? null }),
       ...(deliveryBeat ? { onAlive: () => deliveryBeat.beat() } : {}),
     });
 
@@ -180,6 +206,7 @@ export class Daemon {
     const { endpoint } = this.config;
     return {
       now: this.clock.now(),
+      wallNow: this.clock.wallNow(),
       startedAt: this.startedAt,
       ready: this.readyFlag,
       stopping: this.stopping,
@@ -191,11 +218,13 @@ export class Daemon {
       delivery: { ...this.forwarder.state },
       outbox: this.outbox.stats(),
       counters: this.counters.samples(),
+      clock: this.timeKeeper.state(),
+      wedgedLoops: this.watchdog?.wedgedLoops() ?? null,
     };
   }
 
   private createSampler(sensor: Sensor): Sampler {
-    const beat = this.watchdog?.register(`sampler:${sensor.name}`, this.config.sampling.intervalMs * 2 + 60_000);
+    const beat = this.watchdog?.register(`sampler:${sensor.name}`, this.samplerMarginMs);
     const power = this.actuators?.power.get(sensor.name)?.switch ?? null;
     return new Sampler({
       sensor,
@@ -208,7 +237,8 @@ export class Daemon {
         this.enqueue(reading);
         this.firstReading();
       },
-      ...(beat ? { onAlive: () => beat.beat() } : {}),
+      stamp: (mono) => this.timeKeeper.stamp(mono),
+      ...(beat ? { onAlive: (quietMs: number) => beat.beat(quietMs) } : {}),
     });
   }
 
@@ -222,10 +252,11 @@ export class Daemon {
 
   private enqueue(reading: Reading): void {
     const message = encodeReading(reading, this.eventContext, this.config.endpoint.contentMode);
-    const { dropped } = this.outbox.append({ id: reading.id, time: reading.time, payload: JSON.stringify(message) });
+    const { dropped } = this.outbox.append({ id: reading.id, time: reading.time, payload: JSON.stringify(message), mono: reading.mono ?? null, bootId: reading.bootId ?? null });
     this.counters.inc('events_queued_total');
     if (dropped > 0) this.logger.warn({ dropped, outbox_max_bytes: this.config.delivery.outboxMaxBytes }, 'outbox full, dropped the oldest events');
     this.logger.debug({ event_id: reading.id, sensor: reading.sensor, temp: reading.temperature, hum: reading.humidity }, 'reading queued');
+    if (reading.mono !== undefined) this.timeKeeper.remember(reading.id, reading.mono);
     this.forwarder.notify();
     this.history.add(reading);
   }

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load-config.js';
-import { OPTIONS } from '../src/config/options.js';
+import { OPTIONS, rangeText } from '../src/config/options.js';
 
 const root = new URL('../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8');
@@ -22,6 +22,14 @@ describe('README', () => {
       const option = OPTIONS.find((o) => o.env === name);
       const first = (shown ?? '').split(' / ')[0]?.trim().replace(/`/g, '') ?? '';
       if (option && option.default !== '' && !first.startsWith('(')) expect(first, `default of ${name}`).toBe(option.default);
+    }
+  });
+
+  it('gives every duration its range, as the loader checks it, on a line naming the option', () => {
+    const lines = readme.split('\n');
+    for (const option of OPTIONS.filter((o) => o.range)) {
+      const range = rangeText(option.range ?? { min: 0, max: 0 });
+      expect(lines.some((l) => l.includes(`\`${option.env}\``) && l.includes(range)), `${option.env}: ${range}`).toBe(true);
     }
   });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the packaging checks need (.ci/checks/units.sh, .ci/checks/shellcheck.sh) and
-# the container smoke test (test/container/smoke.sh). Idempotent: installs only what is missing,
+# Debian packages the packaging checks need (.ci/checks/units.sh, .ci/checks/shellcheck.sh),
+# the container smoke test (test/container/smoke.sh) and the clock-step tests (faketime). Idempotent: installs only what is missing,
 # so a warm machine pays one dpkg query. Needs root (CI runs as root).
 set -euo pipefail
 
@@ -20,6 +20,7 @@ packages=(
   man-db           # verify checks Documentation=man:... pages exist
   python3          # NOTIFY_SOCKET listener and quadlet-lite.py
   ca-certificates
+  faketime         # libfaketime: test/e2e/faketime.test.ts steps the built daemon's wall clock
 )
 
 missing=()

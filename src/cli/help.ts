@@ -1,4 +1,4 @@
-import { OPTIONS } from '../config/options.js';
+import { OPTIONS, rangeText } from '../config/options.js';
 
 export function helpText(version: string): string {
   const lines = [
@@ -15,7 +15,7 @@ export function helpText(version: string): string {
     '  health     ask a running daemon\'s /healthz (exit 0 healthy, 1 not) [--url http://127.0.0.1:9464/healthz]',
     '  outbox     list the dead-letter table of DATA_DIR [--limit 20]',
     '',
-    'Every option is an environment variable and a flag; flags win. Defaults in brackets.',
+    'Every option is an environment variable and a flag; flags win. Defaults (and, for durations, ranges) in brackets.',
   ];
   let group = '';
   for (const o of OPTIONS) {
@@ -24,7 +24,8 @@ export function helpText(version: string): string {
       lines.push('', `${group[0]?.toUpperCase()}${group.slice(1)}:`);
     }
     const flag = o.boolean ? o.flag : `${o.flag} VALUE`;
-    const def = o.default === '' ? '' : ` [${o.default}]`;
+    const range = o.range ? `${o.default === '' ? '' : '; '}${rangeText(o.range)}` : '';
+    const def = o.default === '' && range === '' ? '' : ` [${o.default}${range}]`;
     lines.push(`  ${o.env.padEnd(21)} ${flag.padEnd(30)} ${o.help}${def}`);
   }
   lines.push('', 'Exit codes: 0 ok, 1 failure, 64 bad command line, 78 bad configuration (systemd: RestartPreventExitStatus=78).');

@@ -1,29 +1,58 @@
 // The clock boundary: everything that waits or stamps time goes through a Clock,
 // so tests can drive time (FakeClock) instead of sleeping.
+//
+// Two clocks, one rule: every wait, interval, age, deadline and rate limit runs on
+// `now()`, the MONOTONIC clock (CLOCK_MONOTONIC, ms since boot: it never steps, so
+// an NTP step on a Pi without an RTC neither stalls a wait nor fires every timer at
+// once). `wallNow()`, the epoch clock, only stamps readings and shows dates.
 
 export interface Clock {
-  /** Milliseconds since the Unix epoch. */
+  /** Monotonic milliseconds since boot: for waits, intervals, ages, deadlines. */
   now(): number;
-  /** Resolves after `ms`, or rejects with the signal's reason when aborted. */
+  /** Milliseconds since the Unix epoch: only to stamp readings and show dates. */
+  wallNow(): number;
+  /** Resolves after `ms` of monotonic time, or rejects with the signal's reason when aborted. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * Node timers take at most 2^31 - 1 ms (24.8 days); a longer delay fires after 1 ms.
+ * Longer waits are chained from timers of at most this length.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The wall time a monotonic instant had, as the wall clock reads now. */
+export function wallTimeOf(clock: Clock, mono: number): number {
+  return clock.wallNow() - (clock.now() - mono);
+}
+
+const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: monotonicMs,
+  wallNow: () => Date.now(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) {
         reject(signal.reason as Error);
         return;
       }
+      const until = monotonicMs() + Math.max(0, ms);
+      let timer: NodeJS.Timeout;
       const onAbort = (): void => {
         clearTimeout(timer);
         reject(signal?.reason as Error);
       };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
+      const arm = (): void => {
+        const left = until - monotonicMs();
+        if (left <= 0) {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+          return;
+        }
+        timer = setTimeout(arm, Math.min(Math.ceil(left), MAX_TIMER_MS));
+      };
+      timer = setTimeout(arm, Math.min(Math.max(0, ms), MAX_TIMER_MS));
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
 };

@@ -5,9 +5,15 @@ interface Sleeper {
   resolve: () => void;
 }
 
-/** A manually driven clock for tests: time moves only on `advance`. */
+/**
+ * A manually driven clock for tests: time moves only on `advance`, which moves the
+ * monotonic and the wall clock together; `stepWall` steps only the wall clock, as NTP
+ * does on a Pi. Monotonic time starts at the same number as the wall clock, so tests
+ * that never step read one time for both.
+ */
 export class FakeClock implements Clock {
   private current: number;
+  private wallOffset = 0;
   private sleepers: Sleeper[] = [];
 
   constructor(start = Date.UTC(2026, 0, 1)) {
@@ -16,6 +22,20 @@ export class FakeClock implements Clock {
 
   now(): number {
     return this.current;
+  }
+
+  wallNow(): number {
+    return this.current + this.wallOffset;
+  }
+
+  /** Steps the wall clock by `deltaMs` (negative: back); monotonic time and sleepers are untouched. */
+  stepWall(deltaMs: number): void {
+    this.wallOffset += deltaMs;
+  }
+
+  /** Sets the wall clock to `epochMs` without moving monotonic time. */
+  setWall(epochMs: number): void {
+    this.wallOffset = epochMs - this.current;
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {

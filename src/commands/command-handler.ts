@@ -1,10 +1,12 @@
 // Cloud-to-device commands, delivered in the answer to a POST (Drogue `ct`):
-//   set-interval  payload: seconds or a duration ("30", "45s", "5m"); never below the model minimum
+//   set-interval  payload: seconds or a duration ("30", "45s", "5m") within INTERVAL's range
+//                 (config/options.ts, 10ms to 1d), never below the model minimum
 //   read-now      payload: empty, or a sensor name
 //   power-cycle   payload: empty (every sensor with a power pin), or a sensor name
 //   led           payload: on | off | blink
 // A bad or unknown command is logged and counted, never thrown.
-import { parseDuration } from '../config/parsers.js';
+import { option } from '../config/options.js';
+import { Invalid, parseDurationIn } from '../config/parsers.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Counters } from '../metrics/counters.js';
@@ -34,7 +36,7 @@ export class CommandHandler {
     try {
       [result, detail] = this.dispatch(command.name, payload);
     } catch (err) {
-      [result, detail] = ['invalid', errorMessage(err)];
+      [result, detail] = ['invalid', err instanceof Invalid ? `${err.problem}, expected ${err.expected}` : errorMessage(err)];
     }
     this.counters.inc('commands_total', { command: result === 'unknown' ? 'unknown' : command.name, result });
     const fields = { command: command.name, payload: payload.slice(0, 64), result, detail };
@@ -46,7 +48,8 @@ export class CommandHandler {
   private dispatch(name: string, payload: string): [CommandResult, string] {
     switch (name) {
       case 'set-interval': {
-        const ms = parseDuration(payload.replace(/^"|"$/g, ''));
+        const range = option('INTERVAL').range ?? { min: 10, max: 86_400_000 };
+        const ms = parseDurationIn(payload.replace(/^"|"$/g, ''), range);
         if (this.targets.samplers().length === 0) return ['unsupported', 'no sensors'];
         const applied = this.targets.samplers().map((s) => s.setInterval(ms));
         return ['ok', `interval now ${applied.map((a) => `${a / 1000}s`).join(', ')}`];

@@ -94,6 +94,8 @@ export interface Config {
   /** Full systemd watchdog interval; pings go at half of it. */
   watchdogMs: number | null;
   startTimeoutMs: number;
+  /** Where the host's time-sync flag is visible, the longest wait for it before sending; 0 = none. */
+  timeSyncWaitMs: number;
 }
 
 /** What the daemon runs with: loadConfig({ requireEndpoint: true }) guarantees the endpoint. */

@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Config, EndpointConfig, Geolocation, SensorConfig } from './config.js';
 import { CA_FILE_MAX_BYTES, FileTooLarge, NotAFile, PASSWORD_FILE_MAX_BYTES, readBoundedFile } from './bounded-file.js';
 import { echoValue } from './echo.js';
-import { OPTIONS } from './options.js';
+import { OPTIONS, option, type DurationRange } from './options.js';
 import { applyProtocolRules, hasControlCharacter } from './protocol-rules.js';
 import * as p from './parsers.js';
 import { ConfigError, ConfigErrors } from '../errors.js';
@@ -30,64 +30,68 @@ export function loadConfig(raw: RawConfig, options: LoadOptions): Config {
   const value = (name: string): string => raw[name] ?? DEFAULTS[name] ?? '';
   const isSet = (name: string): boolean => (raw[name] ?? '') !== '';
 
-  function field<T>(name: string, parse: (v: string) => T, fallback: T): T {
+  // Defaults come from the options table (value() falls back to them). A field that does
+  // not parse records its problem and yields undefined: the config is never returned then.
+  function field<T>(name: string, parse: (v: string) => T): T {
     try {
       return parse(value(name));
     } catch (err) {
       problems.push(describe(name, value(name), err));
-      return fallback;
+      return undefined as T;
     }
   }
-  const optional = <T>(name: string, parse: (v: string) => T): T | null => (isSet(name) ? field(name, parse, null) : null);
+  const optional = <T>(name: string, parse: (v: string) => T): T | null => (isSet(name) ? field(name, parse) : null);
+  const duration = (name: string): number => field(name, (v) => p.parseDurationIn(v, durationRange(name)));
 
-  const sensors = field('SENSORS', (v) => (v.trim() ? parseSensorList(v) : null), null) ?? [
+  const sensors = field('SENSORS', (v) => (v.trim() ? parseSensorList(v) : null)) ?? [
     {
       name: 'default',
-      model: field('SENSOR_TYPE', (v) => p.parseChoice(v, SENSOR_MODELS), 'DHT22'),
-      pin: field('SENSOR_PIN', p.parsePin, 4),
+      model: field('SENSOR_TYPE', (v) => p.parseChoice(v, SENSOR_MODELS)),
+      pin: field('SENSOR_PIN', p.parsePin),
       powerPin: optional('SENSOR_POWER_PIN', p.parsePin),
     },
   ];
-  const intervalMs = field('INTERVAL', (v) => checkInterval(p.parseDuration(v), sensors), 30_000);
+  const intervalMs = field('INTERVAL', (v) => checkInterval(p.parseDurationIn(v, durationRange('INTERVAL')), sensors));
   const ledPin = optional('LED_PIN', p.parsePin);
   if (ledPin !== null) checkPinConflicts(sensors, ledPin, problems);
 
   const config: Config = {
-    endpoint: loadEndpoint(options, { value, isSet, field, problems, given: (n) => raw[n] !== undefined, readFile: options.readFile ?? readBoundedFile }),
+    endpoint: loadEndpoint(options, { value, isSet, field, duration, problems, given: (n) => raw[n] !== undefined, readFile: options.readFile ?? readBoundedFile }),
     geolocation: optional<Geolocation>('GEOLOCATION', p.parseGeolocation),
     sensors,
     sampling: {
       intervalMs,
-      medianWindow: field('MEDIAN_WINDOW', (v) => p.parseInteger(v, 1, 15), 3),
-      maxTempRatePerMin: field('MAX_TEMP_RATE', (v) => p.parseNumber(v, 0.1, 1000), 10),
-      maxHumRatePerMin: field('MAX_HUM_RATE', (v) => p.parseNumber(v, 0.1, 1000), 30),
-      stuckAfterMs: field('STUCK_AFTER', p.parseDuration, 3_600_000),
-      warnAfterCycles: field('WARN_AFTER_CYCLES', (v) => p.parseInteger(v, 1, 1_000_000), 5),
-      powerCycleAfter: field('POWER_CYCLE_AFTER', (v) => p.parseInteger(v, 1, 1000), 5),
-      powerOffMs: field('POWER_OFF', p.parseDuration, 5000),
-      powerSettleMs: field('POWER_SETTLE', p.parseDuration, 2000),
-      simSeed: field('SIM_SEED', (v) => p.parseInteger(v, 0, 2 ** 31 - 1), 1),
+      medianWindow: field('MEDIAN_WINDOW', (v) => p.parseInteger(v, 1, 15)),
+      maxTempRatePerMin: field('MAX_TEMP_RATE', (v) => p.parseNumber(v, 0.1, 1000)),
+      maxHumRatePerMin: field('MAX_HUM_RATE', (v) => p.parseNumber(v, 0.1, 1000)),
+      stuckAfterMs: duration('STUCK_AFTER'),
+      warnAfterCycles: field('WARN_AFTER_CYCLES', (v) => p.parseInteger(v, 1, 1_000_000)),
+      powerCycleAfter: field('POWER_CYCLE_AFTER', (v) => p.parseInteger(v, 1, 1000)),
+      powerOffMs: duration('POWER_OFF'),
+      powerSettleMs: duration('POWER_SETTLE'),
+      simSeed: field('SIM_SEED', (v) => p.parseInteger(v, 0, 2 ** 31 - 1)),
       simScript: optional('SIM_SCRIPT', checkSimScript),
     },
     delivery: {
-      dataDir: field('DATA_DIR', (v) => p.parseNonEmpty(v, 'a directory path'), '/var/lib/dht-telemetry'),
-      outboxMaxBytes: field('OUTBOX_MAX_BYTES', (v) => p.parseBytes(v, 64 * 1024), 64 * 1024 ** 2),
+      dataDir: field('DATA_DIR', (v) => p.parseNonEmpty(v, 'a directory path')),
+      outboxMaxBytes: field('OUTBOX_MAX_BYTES', (v) => p.parseBytes(v, 64 * 1024)),
       // A reading is synced the moment it is taken unless another sync happened in the last
       // 100 ms: a real sensor (a reading a second at most) is synced each time, many sensors or
       // a fast simulator share syncs, 10 a second at most. An SD card wears by its fsyncs.
-      outboxSyncWindowMs: field('OUTBOX_SYNC_WINDOW', p.parseSyncWindow, 100),
-      concurrency: field('SEND_CONCURRENCY', (v) => p.parseInteger(v, 1, 64), 4),
-      retryBaseMs: field('RETRY_BASE', p.parseDuration, 1000),
-      retryMaxMs: field('RETRY_MAX', p.parseDuration, 300_000),
-      drainJitterMs: field('DRAIN_JITTER', p.parseDuration, 10_000),
-      stopTimeoutMs: field('STOP_TIMEOUT', p.parseDuration, 10_000),
+      outboxSyncWindowMs: duration('OUTBOX_SYNC_WINDOW'),
+      concurrency: field('SEND_CONCURRENCY', (v) => p.parseInteger(v, 1, 64)),
+      retryBaseMs: duration('RETRY_BASE'),
+      retryMaxMs: duration('RETRY_MAX'),
+      drainJitterMs: duration('DRAIN_JITTER'),
+      stopTimeoutMs: duration('STOP_TIMEOUT'),
     },
-    statusListen: field('STATUS_LISTEN', p.parseListen, null),
+    statusListen: field('STATUS_LISTEN', p.parseListen),
     ledPin,
-    logLevel: field('LOG_LEVEL', (v) => p.parseChoice(v, LOG_LEVELS), 'info'),
+    logLevel: field('LOG_LEVEL', (v) => p.parseChoice(v, LOG_LEVELS)),
     notifySocket: isSet('NOTIFY_SOCKET') ? value('NOTIFY_SOCKET') : null,
-    watchdogMs: loadWatchdog(raw, field),
-    startTimeoutMs: field('START_TIMEOUT', p.parseDuration, 90_000),
+    watchdogMs: loadWatchdog(raw, field, duration),
+    startTimeoutMs: duration('START_TIMEOUT'),
+    timeSyncWaitMs: duration('TIME_SYNC_WAIT'),
   };
   if (config.delivery.retryMaxMs < config.delivery.retryBaseMs) {
     problems.push(new ConfigError('RETRY_MAX', `shorter than RETRY_BASE (got "${value('RETRY_MAX')}", expected at least "${value('RETRY_BASE')}")`));
@@ -100,20 +104,21 @@ export function loadConfig(raw: RawConfig, options: LoadOptions): Config {
 interface Ctx {
   value: (name: string) => string;
   isSet: (name: string) => boolean;
-  field: <T>(name: string, parse: (v: string) => T, fallback: T) => T;
+  field: <T>(name: string, parse: (v: string) => T) => T;
+  duration: (name: string) => number;
   problems: ConfigError[];
   readFile: (path: string, maxBytes: number) => string;
   given: (name: string) => boolean;
 }
 
 function loadEndpoint(options: LoadOptions, ctx: Ctx): EndpointConfig | null {
-  const { value, isSet, field, problems } = ctx;
+  const { value, isSet, field, duration, problems } = ctx;
   if (!isSet('ENDPOINT')) {
     if (options.requireEndpoint) problems.push(new ConfigError('ENDPOINT', 'not set (got nothing, expected an http:// or https:// URL such as https://http.sandbox.drogue.cloud)'));
     return null;
   }
-  const channel = field('CHANNEL', (v) => p.parseNonEmpty(v, 'a channel name such as status'), 'status');
-  const base = field('ENDPOINT', p.parseHttpUrl, null);
+  const channel = field('CHANNEL', (v) => p.parseNonEmpty(v, 'a channel name such as status'));
+  const base = field<URL | null>('ENDPOINT', p.parseHttpUrl);
   const required = (name: string): string => {
     const what = name === 'APP_ID' ? 'application' : 'device';
     if (!isSet(name)) problems.push(new ConfigError(name, `${ctx.given(name) ? 'empty' : 'not set'} (got "", expected the Drogue ${what} id, needed with ENDPOINT)`));
@@ -121,7 +126,7 @@ function loadEndpoint(options: LoadOptions, ctx: Ctx): EndpointConfig | null {
   };
   const appId = required('APP_ID');
   const deviceId = required('DEVICE_ID');
-  const commandTimeoutS = field('COMMAND_TIMEOUT', (v) => p.parseInteger(v, 0, 3600), 0);
+  const commandTimeoutS = field('COMMAND_TIMEOUT', (v) => p.parseInteger(v, 0, 3600));
   return {
     // Given its `/v1/{channel}` by applyProtocolRules (protocol-rules.ts), the one place for that rule.
     url: base ?? new URL('http://invalid.invalid/'),
@@ -129,11 +134,11 @@ function loadEndpoint(options: LoadOptions, ctx: Ctx): EndpointConfig | null {
     appId,
     deviceId,
     password: loadPassword(ctx),
-    dataSchema: field('DATA_SCHEMA', (v) => p.parseNonEmpty(v, 'a URI such as urn:drogue:iot:temperature'), 'urn:drogue:iot:temperature'),
-    contentMode: field('CONTENT_MODE', (v) => p.parseChoice(v, ['binary', 'structured'] as const), 'binary'),
-    caFile: isSet('CA_FILE') ? field('CA_FILE', (f) => checkCaFile(ctx.readFile, f), null) : null,
-    tlsInsecure: field('TLS_INSECURE', p.parseBoolean, false),
-    requestTimeoutMs: field('REQUEST_TIMEOUT', p.parseDuration, 10_000),
+    dataSchema: field('DATA_SCHEMA', (v) => p.parseNonEmpty(v, 'a URI such as urn:drogue:iot:temperature')),
+    contentMode: field('CONTENT_MODE', (v) => p.parseChoice(v, ['binary', 'structured'] as const)),
+    caFile: isSet('CA_FILE') ? field('CA_FILE', (f) => checkCaFile(ctx.readFile, f)) : null,
+    tlsInsecure: field('TLS_INSECURE', p.parseBoolean),
+    requestTimeoutMs: duration('REQUEST_TIMEOUT'),
     commandTimeoutS,
   };
 }
@@ -150,7 +155,7 @@ function loadPassword(ctx: Ctx): string | null {
     const secret = readChecked(ctx.readFile, f, PASSWORD_FILE_MAX_BYTES, 'a file holding the device password').replace(/\r?\n$/, '');
     if (secret === '') throw new p.Invalid('file is empty', 'a file holding the device password');
     return secret;
-  }, null);
+  });
 }
 
 /** The file's text, read with a bound; throws Invalid saying why it cannot be used. */
@@ -184,10 +189,18 @@ function checkCaFile(readFile: Ctx['readFile'], path: string): string {
   return path;
 }
 
-function loadWatchdog(raw: RawConfig, field: Ctx['field']): number | null {
-  if (raw.WATCHDOG_USEC) return field('WATCHDOG_USEC', (v) => Math.round(p.parseInteger(v, 1000, 2 ** 52) / 1000), null);
-  if (raw.WATCHDOG_INTERVAL) return field('WATCHDOG_INTERVAL', p.parseDuration, null);
+/** WATCHDOG_USEC (what systemd passes) has the range of WATCHDOG_INTERVAL, in microseconds. */
+function loadWatchdog(raw: RawConfig, field: Ctx['field'], duration: Ctx['duration']): number | null {
+  const { min, max } = durationRange('WATCHDOG_INTERVAL');
+  if (raw.WATCHDOG_USEC) return field('WATCHDOG_USEC', (v) => Math.round(p.parseInteger(v, min * 1000, max * 1000) / 1000));
+  if (raw.WATCHDOG_INTERVAL) return duration('WATCHDOG_INTERVAL');
   return null;
+}
+
+function durationRange(name: string): DurationRange {
+  const { range } = option(name);
+  if (!range) throw new Error(`${name} has no range in the options table`);
+  return range;
 }
 
 // Any text but the list's separators: the name travels percent-encoded in ce-sensor and as
@@ -235,10 +248,10 @@ function checkSimScript(script: string): string {
 
 function checkInterval(ms: number, sensors: SensorConfig[]): number {
   for (const s of sensors) {
-    const min = MODEL_LIMITS[s.model].minIntervalMs;
+    // A sensor type that did not parse is reported on its own.
+    const min = MODEL_LIMITS[s.model]?.minIntervalMs ?? 0;
     if (ms < min) throw new p.Invalid(`below the ${s.model} minimum`, `at least ${min / 1000}s for ${s.model}`);
   }
-  if (ms < 10) throw new p.Invalid('too short', 'at least 10ms');
   return ms;
 }
 

@@ -2,6 +2,7 @@
 // value or throws Invalid with what was expected; load-config.ts adds the name
 // and the value given, so every message reads `NAME: problem (got X, expected Y)`.
 import type { Geolocation, Listen } from './config.js';
+import { rangeText, type DurationRange } from './options.js';
 import { MAX_BCM_PIN } from '../sensor/sensor.js';
 
 export class Invalid extends Error {
@@ -24,11 +25,12 @@ export function parseDuration(raw: string, expected = 'seconds or a duration suc
   return Math.round(ms);
 }
 
-/** The outbox's sync window: how long a reading may wait for the disk, so bounded well below any INTERVAL. */
-export function parseSyncWindow(raw: string): number {
-  const expected = 'a duration from 0 to 1s, such as 100ms';
+/** A duration within its documented range (config/options.ts), e.g. 10ms to 1d. */
+export function parseDurationIn(raw: string, range: DurationRange): number {
+  const expected = `a duration from ${rangeText(range)}, such as 30s or 5m`;
   const ms = parseDuration(raw, expected);
-  if (ms > 1000) throw new Invalid('too long', expected);
+  if (ms < range.min) throw new Invalid(ms === 0 ? 'zero is not allowed' : 'too short', expected);
+  if (ms > range.max) throw new Invalid('too long', expected);
   return ms;
 }
 

@@ -263,7 +263,7 @@ class LocalEndpoint implements EndpointServer {
   }
 
   private async handleDevice(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const receivedAt = this.clock.now();
+    const receivedAt = this.clock.wallNow(); // printed as a date
     const faults = this.faultState.take();
     const route = matchRoute(url.pathname);
     const query = Object.fromEntries(url.searchParams);

@@ -12,6 +12,7 @@ export const COUNTER_HELP = {
   auth_failures_total: 'Sends refused with 403 (wrong credentials)',
   commands_total: 'Cloud-to-device commands received, by command and result',
   power_cycles_total: 'Sensor power cycles through the power pin, by sensor',
+  readings_restamped_total: 'Unsent readings whose time was corrected after a wall-clock step or a clock below the floor',
   heap_collections_total: 'Full garbage collections the daemon asked for while draining a backlog',
 } as const;
 

@@ -31,6 +31,8 @@ interface MemoryItem {
   readonly bytes: number;
   readonly id: string;
   readonly payload: string;
+  readonly mono: number | null;
+  readonly bootId: string | null;
   attempts: number;
 }
 
@@ -86,7 +88,7 @@ export class MemoryOutbox implements Outbox {
     if (!this.queue.isLeased(seq)) return;
     const [item] = this.queue.remove([seq]);
     if (!item) return;
-    this.dead.push({ ...toEntry(item), status, reason, failedAt: this.clock.now() });
+    this.dead.push({ ...toEntry(item), status, reason, failedAt: this.clock.wallNow() });
     if (this.dead.length > this.maxDeadLetters) this.dead = this.dead.slice(-this.maxDeadLetters);
   }
 
@@ -144,9 +146,9 @@ export class MemoryOutbox implements Outbox {
 }
 
 function toItem(entry: OutboxEntry): MemoryItem {
-  return { seq: entry.seq, time: entry.time, bytes: payloadBytes(entry.payload), id: entry.id, payload: entry.payload, attempts: entry.attempts };
+  return { seq: entry.seq, time: entry.time, bytes: payloadBytes(entry.payload), id: entry.id, payload: entry.payload, mono: entry.mono ?? null, bootId: entry.bootId ?? null, attempts: entry.attempts };
 }
 
 function toEntry(item: MemoryItem): OutboxEntry {
-  return { seq: item.seq, id: item.id, time: item.time, payload: item.payload, attempts: item.attempts };
+  return { seq: item.seq, id: item.id, time: item.time, payload: item.payload, mono: item.mono, bootId: item.bootId, attempts: item.attempts };
 }

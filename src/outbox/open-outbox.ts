@@ -97,7 +97,7 @@ export function openDiskOutbox(options: OpenOutboxOptions & { clock: Clock; seqs
  */
 export function moveCorruptAside(dataDir: string, clock: Clock, logger: Logger): string {
   const path = join(dataDir, OUTBOX_FILE);
-  const movedTo = `${path}.corrupt-${new Date(clock.now()).toISOString()}`;
+  const movedTo = `${path}.corrupt-${new Date(clock.wallNow()).toISOString()}`;
   renameSync(path, movedTo);
   for (const suffix of ['-wal', '-shm']) {
     if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix);

@@ -26,6 +26,9 @@ export interface OutboxRecord {
   time: number;
   /** The encoded HTTP message (event/event-shape.ts HttpMessage) as JSON: headers without credentials, and body. */
   payload: string;
+  /** Monotonic ms when the reading was taken, and the boot it counts in (src/clock/time-keeper.ts re-stamps by them). */
+  mono?: number | null;
+  bootId?: string | null;
 }
 
 export interface OutboxEntry extends OutboxRecord {

@@ -391,7 +391,7 @@ export class SqliteOutbox implements Outbox {
   deadLetter(seq: number, status: number | null, reason: string): void {
     this.assertOpen();
     if (!this.leased.has(seq)) return;
-    const failedAt = this.clock.now();
+    const failedAt = this.clock.wallNow(); // a date people read (outbox command), so the wall clock
     this.db.transaction(() => {
       this.moveToDead.run(status, reason, failedAt, seq);
       this.deleteEvent.run(seq);

@@ -3,7 +3,8 @@
 // and power-cycle a sensor that keeps failing (when it has a power pin).
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock/clock.js';
-import { wakeableSleep } from '../clock/clock.js';
+import { wakeableSleep, wallTimeOf } from '../clock/clock.js';
+import type { Stamp } from '../clock/time-keeper.js';
 import type { SamplingConfig } from '../config/config.js';
 import { TelemetryError, errorMessage } from '../errors.js';
 import type { Reading } from '../event/reading.js';
@@ -25,8 +26,13 @@ export interface SamplerOptions {
   counters: Counters;
   onReading: (reading: Reading) => void;
   power?: PowerCycler | null;
-  /** Called once per cycle (the watchdog's heartbeat). */
-  onAlive?: () => void;
+  /**
+   * The watchdog's heartbeat: called before each wait with how long the loop means to be
+   * quiet (the time to its next read), so a long interval is never taken for a wedge.
+   */
+  onAlive?: (quietMs: number) => void;
+  /** Stamps a reading taken at monotonic `mono` (src/clock/time-keeper.ts); default the wall clock, no boot id. */
+  stamp?: (mono: number) => Stamp;
 }
 
 export interface SamplerState {
@@ -112,7 +118,8 @@ export class Sampler {
       this.state.stuck = this.policy.stuck;
       if (decision.droppedSpike) this.reject('spike', decision.droppedSpike);
       if (decision.accepted) {
-        reading = { id: randomUUID(), sensor: sensor.name, temperature: decision.temperature, humidity: decision.humidity, time: raw.takenAt };
+        const stamp = this.o.stamp?.(raw.takenAt) ?? { time: wallTimeOf(clock, raw.takenAt), mono: raw.takenAt, bootId: null };
+        reading = { id: randomUUID(), sensor: sensor.name, temperature: decision.temperature, humidity: decision.humidity, ...stamp };
         counters.inc('readings_total', labels);
       } else if (decision.reason === 'held') {
         this.state.lastError = decision.detail;
@@ -136,7 +143,7 @@ export class Sampler {
       const started = this.o.clock.now();
       if (this.powerCycleRequested) await this.powerCycle(signal, 'requested by a command');
       await this.cycle(signal);
-      this.o.onAlive?.();
+      this.o.onAlive?.(0);
       if (this.o.power && this.failedReads >= this.o.config.powerCycleAfter) await this.powerCycle(signal, 'sensor keeps failing');
       await this.waitForNext(started, signal);
     }
@@ -180,7 +187,9 @@ export class Sampler {
   }
 
   private async waitForNext(started: number, signal: AbortSignal): Promise<void> {
-    const sleep = wakeableSleep(this.o.clock, started + this.state.intervalMs - this.o.clock.now(), signal);
+    const quietMs = Math.max(0, started + this.state.intervalMs - this.o.clock.now());
+    this.o.onAlive?.(quietMs);
+    const sleep = wakeableSleep(this.o.clock, quietMs, signal);
     this.wakeNow = sleep.wake;
     await sleep.done;
     this.wakeNow = null;

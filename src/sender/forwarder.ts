@@ -34,6 +34,12 @@ export interface ForwarderOptions {
   onSendDone?: (durationMs: number, outcome: SendResult['outcome']) => void;
   /** Called whenever the loop makes progress or waits on purpose (the watchdog's heartbeat). */
   onAlive?: () => void;
+  /**
+   * The payload to send for a taken entry (possibly re-stamped), or null: not sendable yet
+   * (the wall clock below the floor, waiting for time sync). Then the entry goes back and
+   * the loop waits HOLD_MS, a deliberate pause, without counting a failure. Default: as stored.
+   */
+  prepare?: (entry: OutboxEntry) => string | null;
 }
 
 export interface DeliveryState {
@@ -46,6 +52,7 @@ export interface DeliveryState {
 }
 
 const IDLE_POLL_MS = 1000;
+const HOLD_MS = 1000;
 
 export class Forwarder {
   readonly state: DeliveryState = { lastDeliveryAt: null, lastError: null, consecutiveFailures: 0, pausedUntil: 0, inFlight: 0 };
@@ -139,8 +146,14 @@ export class Forwarder {
 
   private async deliver(entry: OutboxEntry): Promise<void> {
     const { outbox, counters, logger, clock } = this.o;
+    const payload = this.o.prepare ? this.o.prepare(entry) : entry.payload;
+    if (payload === null) {
+      outbox.release([entry.seq]);
+      this.state.pausedUntil = Math.max(this.state.pausedUntil, clock.now() + HOLD_MS);
+      return;
+    }
     const started = performance.now();
-    const result = await this.o.sender.send(JSON.parse(entry.payload) as HttpMessage, this.sendAborts.signal);
+    const result = await this.o.sender.send(JSON.parse(payload) as HttpMessage, this.sendAborts.signal);
     this.o.onSendDone?.(performance.now() - started, result.outcome);
     const log = { event_id: entry.id, seq: entry.seq, attempts: entry.attempts + 1 };
     switch (result.outcome) {

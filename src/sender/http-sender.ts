@@ -63,7 +63,7 @@ export class HttpSender implements Sender {
           handler,
         );
       });
-      const retryAfter = parseRetryAfter(answer.headers['retry-after'], this.clock.now());
+      const retryAfter = parseRetryAfter(answer.headers['retry-after'], this.clock.wallNow());
       return classifyStatus(answer.status, retryAfter, commandOf(answer.status, answer.headers, answer.body));
     } catch (err) {
       return classifyNetworkError(err);

@@ -10,7 +10,7 @@ export interface RawReading {
   temperature: number;
   /** Percent relative humidity. */
   humidity: number;
-  /** Milliseconds since the epoch, when the sensor answered. */
+  /** Monotonic milliseconds (Clock.now()) when the sensor answered. */
   takenAt: number;
 }
 

@@ -8,15 +8,20 @@
 //     - no trustworthy reading from ANY sensor for max(staleIntervals × interval, staleMinMs)
 //       (a sensor that never read counts from the daemon's start)
 //     - the outbox fell back to memory: a power loss would lose what is queued
+//     - a loop is wedged: the watchdog withholds WATCHDOG=1 (systemd restarts the service)
 //   degraded (HTTP 200: the daemon does its job, but someone should look)
 //     - one sensor, not all, without a trustworthy reading for that long
 //     - a sensor is stuck (the same raw pair for too long)
 //     - a sensor failed `sensorFailedCycles` cycles in a row
 //     - the endpoint refused the credentials (403/401): events stay queued
 //     - `deliveryFailures` sends in a row failed: the outbox holds the events
+//     - the wall clock is below the release build time, or the host has not synced yet:
+//       readings are queued, not sent (src/clock/time-keeper.ts)
+// Every age is taken on the monotonic clock (snapshot.now); wall time only shows dates.
 //   ok       otherwise
 // Delivery trouble never makes the daemon "failing": restarting it would not bring the
 // network back, and the outbox keeps every reading until it does.
+import type { ClockState } from '../clock/time-keeper.js';
 import type { CounterSample } from '../metrics/counters.js';
 import type { OutboxStats } from '../outbox/outbox.js';
 import type { DaemonSnapshot, SensorSnapshot } from './snapshot.js';
@@ -82,6 +87,10 @@ export interface Health {
   sensors: SensorHealth[];
   delivery: DeliveryHealth;
   outbox: OutboxStats;
+  /** The wall clock: synced (the host's word), stepped at, below the floor; null when not kept. */
+  clock: ClockState | null;
+  /** The loops the watchdog finds wedged; null without a watchdog. */
+  watchdog: { wedgedLoops: string[] } | null;
   /** `name{label="value",...}` → value, as on /metrics without the `dht_` prefix. */
   counters: Record<string, number>;
 }
@@ -112,6 +121,7 @@ export function evaluateHealth(s: DaemonSnapshot, rules?: Partial<HealthRules>):
     else if (!x.stale && x.failedCycles >= r.sensorFailedCycles) flag('degraded', `sensor ${x.name}: ${x.failedCycles} failed cycles in a row${x.lastError ? ` (${x.lastError})` : ''}`);
   }
 
+  for (const loop of s.wedgedLoops ?? []) flag('failing', `loop ${loop} is wedged: WATCHDOG=1 withheld so systemd restarts the service`);
   if (s.outbox.storage === 'memory') flag('failing', `outbox fell back to memory: ${plural(s.outbox.depth, 'queued event')} would be lost on power loss`);
 
   const delivery = deliveryHealth(s);
@@ -121,6 +131,9 @@ export function evaluateHealth(s: DaemonSnapshot, rules?: Partial<HealthRules>):
     flag('degraded', `deliveries failing: ${delivery.consecutiveFailures} in a row (${delivery.lastError ?? 'unknown error'}); ${plural(s.outbox.depth, 'event')} kept in the outbox`);
   }
 
+  if (s.clock?.belowFloor) flag('degraded', `wall clock is below this release's build time (${s.clock.floor}): readings are queued, not sent, until it is set`);
+  else if (s.clock?.waitingForSync) flag('degraded', 'waiting for the host clock to synchronize (TIME_SYNC_WAIT): readings are queued, not sent');
+
   // TS narrows `status` to 'ok' here: it cannot see the assignments inside `flag`.
   const finalStatus = status as HealthStatus;
   return {
@@ -129,7 +142,7 @@ export function evaluateHealth(s: DaemonSnapshot, rules?: Partial<HealthRules>):
     ready: s.ready && !s.stopping,
     httpStatus: finalStatus === 'failing' ? 503 : 200,
     reasons,
-    now: new Date(s.now).toISOString(),
+    now: new Date(s.wallNow).toISOString(),
     uptimeS: seconds(s.now - s.startedAt),
     device: {
       appId: s.device.appId,
@@ -141,13 +154,16 @@ export function evaluateHealth(s: DaemonSnapshot, rules?: Partial<HealthRules>):
     sensors,
     delivery,
     outbox: { ...s.outbox },
+    clock: s.clock ? { ...s.clock } : null,
+    watchdog: s.wedgedLoops ? { wedgedLoops: [...s.wedgedLoops] } : null,
     counters: counterMap(s.counters),
   };
 }
 
 function sensorHealth(s: DaemonSnapshot, sensor: SensorSnapshot, r: HealthRules): SensorHealth {
   const last = sensor.lastReading;
-  const age = last ? Math.max(0, s.now - last.time) : null;
+  // On the monotonic clock: a wall-clock step never makes a reading look fresh or old.
+  const age = last ? Math.max(0, last.mono !== undefined ? s.now - last.mono : s.wallNow - last.time) : null;
   // A sensor that never read is judged from the daemon's start, so a fresh start is not stale.
   const silentFor = age ?? Math.max(0, s.now - s.startedAt);
   return {
@@ -168,7 +184,7 @@ function deliveryHealth(s: DaemonSnapshot): DeliveryHealth {
   const d = s.delivery;
   const refused = d.consecutiveFailures > 0 && d.lastError !== null && /^40[13]\b/.test(d.lastError);
   return {
-    lastDeliveryAt: d.lastDeliveryAt === null ? null : new Date(d.lastDeliveryAt).toISOString(),
+    lastDeliveryAt: d.lastDeliveryAt === null ? null : new Date(s.wallNow - (s.now - d.lastDeliveryAt)).toISOString(),
     lastDeliveryAgeS: d.lastDeliveryAt === null ? null : seconds(Math.max(0, s.now - d.lastDeliveryAt)),
     consecutiveFailures: d.consecutiveFailures,
     lastError: d.lastError,

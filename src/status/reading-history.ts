@@ -3,7 +3,8 @@
 // Per sensor: the newest readings are kept raw (at most `rawWindowMs` back and at most
 // `maxRawPoints`); older ones are folded, oldest first, into `bucketMs`-wide buckets
 // aligned to the epoch, each one averaged point (mean temperature, humidity and time).
-// Buckets older than `windowMs` are dropped, measured against the clock, so a sensor
+// Buckets older than `windowMs` are dropped, measured against the wall clock (the chart
+// shows dates; its points are placed by their wall stamps), so a sensor
 // that went quiet ages out too. Bound per sensor: maxRawPoints + windowMs / bucketMs + 1
 // points (600 + 289 with the defaults), whatever the interval.
 import { systemClock, type Clock } from '../clock/clock.js';
@@ -19,8 +20,8 @@ export interface RingHistoryOptions {
   rawWindowMs?: number;
   /** ...and at most this many of them (a fast interval folds sooner); default 600. */
   maxRawPoints?: number;
-  /** Ages points out; only `now()` is used. Default the system clock. */
-  clock?: Pick<Clock, 'now'>;
+  /** Ages points out; only `wallNow()` is used. Default the system clock. */
+  clock?: Pick<Clock, 'wallNow'>;
 }
 
 interface Bucket {
@@ -29,6 +30,7 @@ interface Bucket {
   sumTemperature: number;
   sumHumidity: number;
   sumTime: number;
+  sumMono: number;
 }
 
 interface Series {
@@ -43,7 +45,7 @@ export class RingHistory implements ReadingHistory {
   readonly bucketMs: number;
   readonly rawWindowMs: number;
   readonly maxRawPoints: number;
-  private readonly clock: Pick<Clock, 'now'>;
+  private readonly clock: Pick<Clock, 'wallNow'>;
   private readonly series = new Map<string, Series>();
 
   constructor(options: RingHistoryOptions = {}) {
@@ -71,12 +73,12 @@ export class RingHistory implements ReadingHistory {
       const oldest = series.raw.shift();
       if (oldest) this.fold(series, oldest);
     }
-    this.evict(this.clock.now() - this.windowMs);
+    this.evict(this.clock.wallNow() - this.windowMs);
   }
 
   /** Newest last; one sensor's points, or every sensor's merged by time. */
   points(sensor?: string): Reading[] {
-    const cutoff = this.clock.now() - this.windowMs;
+    const cutoff = this.clock.wallNow() - this.windowMs;
     const names = sensor === undefined ? [...this.series.keys()] : [sensor];
     const out: Reading[] = [];
     for (const name of names) {
@@ -84,7 +86,7 @@ export class RingHistory implements ReadingHistory {
       if (!series) continue;
       for (const b of series.buckets) {
         const time = Math.round(b.sumTime / b.n);
-        if (time >= cutoff) out.push({ id: `avg:${name}:${b.start}`, sensor: name, temperature: round2(b.sumTemperature / b.n), humidity: round2(b.sumHumidity / b.n), time });
+        if (time >= cutoff) out.push({ id: `avg:${name}:${b.start}`, sensor: name, temperature: round2(b.sumTemperature / b.n), humidity: round2(b.sumHumidity / b.n), time, mono: Math.round(b.sumMono / b.n), bootId: null });
       }
       for (const r of series.raw) if (r.time >= cutoff) out.push({ ...r });
     }
@@ -100,13 +102,14 @@ export class RingHistory implements ReadingHistory {
     while (i >= 0 && (buckets[i]?.start ?? -Infinity) > start) i--;
     let bucket = buckets[i];
     if (!bucket || bucket.start !== start) {
-      bucket = { start, n: 0, sumTemperature: 0, sumHumidity: 0, sumTime: 0 };
+      bucket = { start, n: 0, sumTemperature: 0, sumHumidity: 0, sumTime: 0, sumMono: 0 };
       buckets.splice(i + 1, 0, bucket);
     }
     bucket.n++;
     bucket.sumTemperature += r.temperature;
     bucket.sumHumidity += r.humidity;
     bucket.sumTime += r.time;
+    bucket.sumMono += r.mono ?? 0;
   }
 
   private evict(cutoff: number): void {

@@ -1,5 +1,6 @@
 // What the daemon tells about itself, at one instant. The status server, the
 // health rules and `check` read this; they never reach into the stages.
+import type { ClockState } from '../clock/time-keeper.js';
 import type { Geolocation } from '../config/config.js';
 import type { Reading } from '../event/reading.js';
 import type { CounterSample } from '../metrics/counters.js';
@@ -15,7 +16,11 @@ export interface SensorSnapshot extends SamplerState {
 }
 
 export interface DaemonSnapshot {
+  /** Monotonic ms (Clock.now()): every age is measured on it. */
   now: number;
+  /** The wall clock at the same instant: only to show dates. */
+  wallNow: number;
+  /** Monotonic. */
   startedAt: number;
   ready: boolean;
   /** Set once shutdown began. */
@@ -25,6 +30,10 @@ export interface DaemonSnapshot {
   delivery: DeliveryState;
   outbox: OutboxStats;
   counters: CounterSample[];
+  /** The wall clock's state (src/clock/time-keeper.ts); null where nothing keeps it (`check`). */
+  clock: ClockState | null;
+  /** Loops the watchdog finds wedged right now; null without a watchdog. */
+  wedgedLoops: string[] | null;
 }
 
 /** Readings for the live page's chart, newest last. */

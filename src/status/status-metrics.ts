@@ -23,6 +23,7 @@ const KNOWN_LABELS: Record<CounterName, readonly string[]> = {
   auth_failures_total: [],
   commands_total: ['command', 'result'],
   power_cycles_total: ['sensor'],
+  readings_restamped_total: [],
   heap_collections_total: [],
 };
 
@@ -97,7 +98,8 @@ export class StatusMetrics {
     g.deliveryFailures.set(s.delivery.consecutiveFailures);
     g.ready.set(s.ready && !s.stopping ? 1 : 0);
     // 0 until the first delivery, the usual Prometheus spelling of "never".
-    g.lastDelivery.set(s.delivery.lastDeliveryAt === null ? 0 : s.delivery.lastDeliveryAt / 1000);
+    // lastDeliveryAt is monotonic; shown as the wall time it had.
+    g.lastDelivery.set(s.delivery.lastDeliveryAt === null ? 0 : (s.wallNow - (s.now - s.delivery.lastDeliveryAt)) / 1000);
     g.deviceInfo.reset();
     g.deviceInfo.set({ app_id: s.device.appId, device_id: s.device.deviceId, channel: s.device.channel }, 1);
     // Reset first, so a sensor that has no reading yet has no temperature series at all.

@@ -3,11 +3,23 @@
 // systemd (WatchdogSec=, WATCHDOG_USEC) restarts a service that sends no WATCHDOG=1
 // for a whole interval. A timer that pings regardless would keep a wedged daemon
 // alive forever, so each loop registers a Heartbeat and beats it whenever it makes
-// progress. Every half interval the watchdog checks all loops: if each has beaten
-// within its own maxSilenceMs it pings, otherwise it withholds the ping and logs the
-// silent loop once, and systemd restarts the service. Each check tells the truth at
-// that moment: a loop that beats again before systemd acts resumes the pings.
-// With no loops registered it pings as long as the event loop runs.
+// progress.
+//
+// Liveness follows what each loop is doing NOW. A loop's next deadline is the later of
+//   - its last beat plus the quiet time it announced with that beat (a sampler about to
+//     wait its current interval, whatever `set-interval` made it), and
+//   - the end of its current pause, when it has one (the Forwarder's `pausedUntil`:
+//     backoff, Retry-After, refused credentials),
+// and it is wedged only when it misses that deadline by its margin (`maxSilenceMs`, the
+// time one round of its work may take). So a healthy loop is never taken for a wedged
+// one however long it waits on purpose, and a truly wedged one is caught within its
+// margin plus half an interval of that deadline. All on the monotonic clock.
+//
+// Every half interval the watchdog checks all loops: if none is wedged it pings,
+// otherwise it withholds the ping and logs the loop once, and systemd restarts the
+// service. Each check tells the truth at that moment: a loop that beats again before
+// systemd acts resumes the pings. With no loops registered it pings as long as the
+// event loop runs. /healthz reports wedgedLoops().
 import { TelemetryError } from '../errors.js';
 import { sleepQuietly, type Clock } from '../clock/clock.js';
 import type { Logger } from '../log/logger.js';
@@ -22,8 +34,11 @@ export interface WatchdogOptions {
 }
 
 export interface Heartbeat {
-  /** Called by the loop each time it makes progress. */
-  beat(): void;
+  /**
+   * Called by the loop each time it makes progress; `quietMs` is how long it now means to
+   * wait on purpose before it beats again (default 0).
+   */
+  beat(quietMs?: number): void;
   /** The loop ended on purpose (shutdown): stop watching it. */
   retire(): void;
 }
@@ -31,6 +46,8 @@ export interface Heartbeat {
 interface WatchedLoop {
   maxSilenceMs: number;
   lastBeat: number;
+  quietMs: number;
+  pausedUntil: (() => number) | undefined;
   wedged: boolean;
 }
 
@@ -56,8 +73,12 @@ export class Watchdog {
     this.logger = opts.logger;
   }
 
-  /** Watches a loop from now on; it counts as having beaten at registration. */
-  register(name: string, maxSilenceMs: number): Heartbeat {
+  /**
+   * Watches a loop from now on; it counts as having beaten at registration. `maxSilenceMs`
+   * is its margin past its next deadline; `pausedUntil` (monotonic ms), when given, is
+   * read at every check: the loop may be silent until then on purpose.
+   */
+  register(name: string, maxSilenceMs: number, pausedUntil?: () => number): Heartbeat {
     if (this.loops.has(name)) {
       throw new TelemetryError('E_NOTIFY', `watchdog loop "${name}" is already registered`);
     }
@@ -67,11 +88,12 @@ export class Watchdog {
         `watchdog loop "${name}": maxSilenceMs must be a positive number (got ${maxSilenceMs})`,
       );
     }
-    const loop: WatchedLoop = { maxSilenceMs, lastBeat: this.clock.now(), wedged: false };
+    const loop: WatchedLoop = { maxSilenceMs, lastBeat: this.clock.now(), quietMs: 0, pausedUntil, wedged: false };
     this.loops.set(name, loop);
     return {
-      beat: () => {
+      beat: (quietMs = 0) => {
         loop.lastBeat = this.clock.now();
+        loop.quietMs = Number.isFinite(quietMs) ? Math.max(0, quietMs) : 0;
       },
       retire: () => {
         if (this.loops.get(name) === loop) this.loops.delete(name);
@@ -79,12 +101,10 @@ export class Watchdog {
     };
   }
 
-  /** Names of the loops silent for longer than their bound, right now (for /healthz). */
+  /** Names of the loops past their next deadline by more than their margin, right now (/healthz). */
   wedgedLoops(): string[] {
     const now = this.clock.now();
-    return [...this.loops]
-      .filter(([, loop]) => now - loop.lastBeat > loop.maxSilenceMs)
-      .map(([name]) => name);
+    return [...this.loops].filter(([, loop]) => overdueMs(loop, now) > loop.maxSilenceMs).map(([name]) => name);
   }
 
   /** Pings at once, then every half interval, until stop() or `signal` aborts. */
@@ -124,12 +144,12 @@ export class Watchdog {
     let healthy = true;
     for (const [name, loop] of this.loops) {
       const silentMs = now - loop.lastBeat;
-      if (silentMs > loop.maxSilenceMs) {
+      if (overdueMs(loop, now) > loop.maxSilenceMs) {
         healthy = false;
         if (!loop.wedged) {
           loop.wedged = true;
           this.logger.error(
-            { loop: name, silent_ms: silentMs, max_silence_ms: loop.maxSilenceMs },
+            { loop: name, silent_ms: silentMs, max_silence_ms: loop.maxSilenceMs, quiet_ms: loop.quietMs },
             'loop is wedged; withholding WATCHDOG=1 so systemd restarts the service',
           );
         }
@@ -146,4 +166,10 @@ export class Watchdog {
       this.logger.warn({ err }, 'watchdog ping failed');
     }
   }
+}
+
+/** How far past its next deadline a loop is (negative: not due yet). */
+function overdueMs(loop: WatchedLoop, now: number): number {
+  const due = Math.max(loop.lastBeat + loop.quietMs, loop.pausedUntil?.() ?? -Infinity);
+  return now - due;
 }

@@ -56,6 +56,15 @@ describe('CommandHandler', () => {
     expect(run('led', 'on')).toBe('unsupported');
   });
 
+  it('set-interval outside INTERVAL\'s range (25d, 0) is invalid and changes nothing', () => {
+    const { run, calls, counters } = rig();
+    expect(run('set-interval', '25d')).toBe('invalid');
+    expect(run('set-interval', '0')).toBe('invalid');
+    expect(run('set-interval', '1d')).toBe('ok');
+    expect(calls).toEqual(['living.interval=86400000', 'attic.interval=86400000']);
+    expect(counters.get('commands_total', { command: 'set-interval', result: 'invalid' })).toBe(2);
+  });
+
   it('counts malformed and unknown commands and never throws', () => {
     const { run, counters } = rig();
     expect(run('set-interval', 'soon')).toBe('invalid');

@@ -91,6 +91,18 @@ const BAD: Array<[string, Record<string, string | undefined>, string, string]> =
   ['whitespace-only DEVICE_ID', { DEVICE_ID: ' \t' }, 'DEVICE_ID', 'blank'],
   ['APP_ID with a colon (HTTP Basic cannot carry it)', { APP_ID: 'a:b' }, 'APP_ID', 'contains ":"'],
   ['GEOLOCATION extra key neither number nor string', { GEOLOCATION: '{"lat": 1, "lon": 2, "alt": {"m": 3}}' }, 'GEOLOCATION', '"alt" is not a number or a string'],
+  // Every duration has a range that fits a Node timer (< 2^31 ms); zero where zero breaks things.
+  ['interval beyond a timer (30d)', { INTERVAL: '30d' }, 'INTERVAL', 'too long (got "30d", expected a duration from 10ms to 1d'],
+  ['retry base zero (a retry storm)', { RETRY_BASE: '0' }, 'RETRY_BASE', 'zero is not allowed (got "0", expected a duration from 10ms to 1h'],
+  ['retry max beyond a timer', { RETRY_MAX: '25d' }, 'RETRY_MAX', 'expected a duration from 10ms to 1d'],
+  ['request timeout zero (no timeout at all)', { REQUEST_TIMEOUT: '0' }, 'REQUEST_TIMEOUT', 'zero is not allowed (got "0", expected a duration from 100ms to 10m'],
+  ['start timeout zero (exit 1, a restart loop)', { START_TIMEOUT: '0' }, 'START_TIMEOUT', 'expected a duration from 1s to 1d'],
+  ['stop timeout zero', { STOP_TIMEOUT: '0' }, 'STOP_TIMEOUT', 'expected a duration from 100ms to 10m'],
+  ['drain jitter beyond its range', { DRAIN_JITTER: '2h' }, 'DRAIN_JITTER', 'expected a duration from 0 to 1h'],
+  ['stuck-after beyond its range', { STUCK_AFTER: '30d' }, 'STUCK_AFTER', 'expected a duration from 1s to 7d'],
+  ['power off zero', { POWER_OFF: '0' }, 'POWER_OFF', 'expected a duration from 100ms to 1m'],
+  ['watchdog interval beyond a timer', { WATCHDOG_INTERVAL: '30d' }, 'WATCHDOG_INTERVAL', 'expected a duration from 100ms to 1d'],
+  ['time sync wait beyond its range', { TIME_SYNC_WAIT: '2d' }, 'TIME_SYNC_WAIT', 'expected a duration from 0 to 1d'],
 ];
 
 async function runWith(overrides: Record<string, string | undefined>, argv: string[] = []) {

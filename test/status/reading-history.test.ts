@@ -24,7 +24,7 @@ function feed(history: RingHistory, clock: { t: number }, sensor: string, from: 
 describe('RingHistory', () => {
   it('holds a bounded number of points after 30 days of 2 s readings, with the right averages', () => {
     const clock = { t: START };
-    const history = new RingHistory({ clock: { now: () => clock.t } });
+    const history = new RingHistory({ clock: { wallNow: () => clock.t } });
     let largest = 0;
     for (let day = 0; day < 30; day++) {
       feed(history, clock, 'living', START + day * DAY, START + (day + 1) * DAY, 2 * SECOND);
@@ -66,7 +66,7 @@ describe('RingHistory', () => {
 
   it('bounds a very fast sensor by count, not only by time', () => {
     const clock = { t: START };
-    const history = new RingHistory({ clock: { now: () => clock.t } });
+    const history = new RingHistory({ clock: { wallNow: () => clock.t } });
     feed(history, clock, 'sim', START, START + 2 * HOUR, 50);
     const points = history.points('sim');
     expect(points.length).toBeLessThanOrEqual(history.maxPointsPerSensor);
@@ -76,7 +76,7 @@ describe('RingHistory', () => {
 
   it('keeps sensors apart and merges them by time when asked for all', () => {
     const clock = { t: START };
-    const history = new RingHistory({ clock: { now: () => clock.t } });
+    const history = new RingHistory({ clock: { wallNow: () => clock.t } });
     for (let t = START; t < START + HOUR; t += 30 * SECOND) {
       clock.t = t;
       history.add({ id: `a${t}`, sensor: 'living', time: t, temperature: 21, humidity: 40 });
@@ -92,7 +92,7 @@ describe('RingHistory', () => {
 
   it('ages out a sensor that went quiet, by the clock', () => {
     const clock = { t: START };
-    const history = new RingHistory({ clock: { now: () => clock.t } });
+    const history = new RingHistory({ clock: { wallNow: () => clock.t } });
     feed(history, clock, 'attic', START, START + HOUR, 30 * SECOND);
     feed(history, clock, 'living', START + HOUR, START + 2 * HOUR, 30 * SECOND);
     clock.t = START + DAY + 90 * MINUTE;
@@ -104,7 +104,7 @@ describe('RingHistory', () => {
 
   it('files a late reading in time order', () => {
     const clock = { t: START + 10 * MINUTE };
-    const history = new RingHistory({ clock: { now: () => clock.t } });
+    const history = new RingHistory({ clock: { wallNow: () => clock.t } });
     const r = (t: number): Reading => ({ id: String(t), sensor: 's', time: START + t, temperature: 20, humidity: 50 });
     history.add(r(3 * MINUTE));
     history.add(r(1 * MINUTE));

@@ -32,6 +32,9 @@ export function snapshot(over: SnapshotOverrides = {}): DaemonSnapshot {
   const { delivery, outbox, ...rest } = over;
   return {
     now: NOW,
+    wallNow: NOW,
+    clock: null,
+    wedgedLoops: null,
     startedAt: NOW - 3_600_000,
     ready: true,
     stopping: false,

@@ -28,7 +28,7 @@ if (!haveChromium) console.warn(`status page browser test SKIPPED: ${CHROMIUM} i
 /** Runs two simulated sensors for 24 h of fake time; returns their readings, oldest first. */
 async function simulateDay(end: number): Promise<Reading[]> {
   let now = end - DAY;
-  const clock: Clock = { now: () => now, sleep: async () => undefined };
+  const clock: Clock = { wallNow: () => now, now: () => now, sleep: async () => undefined };
   const sensors = [new SimulatedSensor({ name: 'living', clock, seed: 7 }), new SimulatedSensor({ name: 'attic', clock, seed: 42 })];
   const readings: Reading[] = [];
   for (; now <= end; now += INTERVAL_MS) {
@@ -53,11 +53,12 @@ describe.skipIf(!haveChromium)(haveChromium ? `status page in headless ${CHROMIU
 
   beforeAll(async () => {
     readings = await simulateDay(end);
-    history = new RingHistory({ clock: { now: () => end } });
+    history = new RingHistory({ clock: { wallNow: () => end } });
     for (const r of readings) history.add(r);
     const last = (name: string): Reading => readings.filter((r) => r.sensor === name).at(-1)!;
     current = snapshot({
       now: end + 10_000,
+      wallNow: end + 10_000,
       startedAt: end - DAY - 60_000,
       sensors: [
         sensorSnapshot('living', { model: 'DHT22', pin: 4, lastReading: last('living'), lastReadAt: end }),

@@ -27,7 +27,7 @@ afterEach(async () => {
 
 async function start(host = '127.0.0.1', port = 0): Promise<StatusServer> {
   const snap = () => snapshot();
-  server = await startStatusServer({ host, port, snapshot: snap, history: new RingHistory({ clock: { now: () => NOW } }), metrics: new StatusMetrics(snap), logger: silentLogger() });
+  server = await startStatusServer({ host, port, snapshot: snap, history: new RingHistory({ clock: { wallNow: () => NOW } }), metrics: new StatusMetrics(snap), logger: silentLogger() });
   return server;
 }
 

@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 
 async function start(snap: () => DaemonSnapshot = () => snapshot()): Promise<{ server: StatusServer; history: RingHistory }> {
-  const history = new RingHistory({ clock: { now: () => NOW } });
+  const history = new RingHistory({ clock: { wallNow: () => NOW } });
   server = await startStatusServer({ host: '127.0.0.1', port: 0, snapshot: snap, history, metrics: new StatusMetrics(snap), logger: silentLogger() });
   return { server, history };
 }

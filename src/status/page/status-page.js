@@ -126,6 +126,12 @@
     stat('Sent', String(st.counters.events_sent_total || 0));
     if (o.deadLettered > 0) stat('Refused for good', String(o.deadLettered), 'warn');
     if (o.dropped > 0) stat('Dropped (outbox full)', String(o.dropped), 'bad');
+    var c = st.clock;
+    if (c) {
+      var clockText = c.belowFloor ? 'before ' + c.floor.slice(0, 10) + ': wrong, readings held' : c.waitingForSync ? 'waiting for time sync, readings held' : c.synced === true ? 'synced' : c.synced === false ? 'not synced' : 'sync not visible';
+      if (c.steppedAt) clockText += ' \u00b7 stepped ' + (c.lastStepMs > 0 ? '+' : '\u2212') + span(Math.abs(c.lastStepMs) / 1000) + ' at ' + c.steppedAt.slice(11, 19);
+      stat('Clock', clockText, c.belowFloor || c.waitingForSync ? 'warn' : '');
+    }
 
     byId('updated').textContent = 'Updated ' + new Date().toLocaleTimeString();
   }
