@@ -179,9 +179,11 @@ describe('Forwarder: probe', () => {
     await start();
     expect(sender.open).toHaveLength(4);
     sender.answerAll(UNAVAILABLE);
+    await clock.advance(0); // the answers land now, not after the clock moved
     await clock.advance(RETRY_MAX);
     expect(sender.open).toHaveLength(1);
     sender.answerAll(UNAVAILABLE);
+    await clock.advance(0);
     await clock.advance(RETRY_MAX);
     expect(sender.open).toHaveLength(1);
     sender.answerAll(DELIVERED);

@@ -65,7 +65,7 @@ describe('parseRetryAfter', () => {
       expect(ms, huge).toBeLessThanOrEqual(MAX_TIMER);
       expect(ms, huge).toBeGreaterThan(0);
     }
-    for (const garbage of ['soon', '-5', '1.5', 'NaN', 'Infinity', '1e9', '0x10', '', '  ', '5, 6', 'Wed, 99 Foo 2026 99:99:99 GMT', '1', '2026']) {
+    for (const garbage of ['soon', '-5', '1.5', 'NaN', 'Infinity', '1e9', '0x10', '', '  ', '5, 6', 'Wed, 99 Foo 2026 99:99:99 GMT', '12 s', 'in 2026']) {
       expect(parseRetryAfter(garbage, now), garbage).toBeNull();
     }
   });
