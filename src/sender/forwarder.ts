@@ -239,6 +239,7 @@ export class Forwarder {
     this.o.onFailed?.();
     this.state.consecutiveFailures++;
     this.state.lastError = reason;
+    this.state.endpointRefused = false; // set again by the caller when this failure is the endpoint's
     this.state.pausedUntil = Math.max(this.state.pausedUntil, this.o.clock.now() + Math.min(delayMs, MAX_TIMER_MS));
   }
 

@@ -220,6 +220,14 @@ describe('Forwarder: pause on answers that condemn the endpoint or the configura
     await clock.advance(0);
     expect(forwarder.state.endpointRefused).toBe(true);
     await clock.advance(RETRY_MAX);
+    sender.answerAll(UNAVAILABLE); // a later 503 is the network's or the load's, not a wrong ENDPOINT
+    await clock.advance(0);
+    expect(forwarder.state.endpointRefused).toBe(false);
+    await clock.advance(RETRY_MAX);
+    sender.answerAll({ outcome: 'endpoint_fault', reason: 'endpoint path gone', status: 410, location: null });
+    await clock.advance(0);
+    expect(forwarder.state.endpointRefused).toBe(true);
+    await clock.advance(RETRY_MAX);
     sender.answerAll(DELIVERED);
     await clock.advance(0);
     expect(forwarder.state.endpointRefused).toBe(false);
