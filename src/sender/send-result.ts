@@ -65,7 +65,11 @@ const UNSENDABLE = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'ERR
 
 /** Failures without an answer: network errors and timeouts are retried; an unsendable request is refused. */
 export function classifyNetworkError(err: unknown): SendResult {
-  if (err instanceof SendAbort) return { outcome: 'retry', reason: err.reason, status: err.status, retryAfterMs: null };
+  if (err instanceof SendAbort) {
+    // The deadline before any answer began is what undici's headers timeout reports too: keep one reason for it.
+    const reason = err.reason === 'deadline' && err.status === null ? 'response timeout' : err.reason;
+    return { outcome: 'retry', reason, status: err.status, retryAfterMs: null };
+  }
   const e = err as { code?: string; cause?: { code?: string }; name?: string; message?: string };
   const code = e.cause?.code ?? e.code ?? e.name ?? 'unknown';
   if (UNSENDABLE.has(code)) return { outcome: 'rejected', reason: `invalid request: ${printable(String(e.message ?? code), 120)}`, status: null };

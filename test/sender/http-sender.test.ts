@@ -186,7 +186,7 @@ describe('HttpSender against a hostile endpoint', () => {
 
   it('gives up headers that never come at the overall deadline too', async () => {
     const { sender } = await hostile(() => undefined, { requestTimeoutMs: 500 });
-    expect(await within(sender.send(MESSAGE), 8000)).toMatchObject({ outcome: 'retry' });
+    expect(await within(sender.send(MESSAGE), 8000)).toMatchObject({ outcome: 'retry', reason: 'response timeout', status: null });
   });
 
   it('never follows a redirect: one request, the event kept, the Location reported without its password', async () => {
