@@ -167,11 +167,11 @@ function watchRss(daemon: DaemonProcess): { max: () => number; stop: () => void 
   return { max: () => max, stop: () => clearInterval(timer) };
 }
 
-async function until(what: string, condition: () => boolean, timeoutMs: number, { daemon, rss }: Scene): Promise<void> {
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number, { daemon, rss }: Scene): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (rss.max() > RSS_LIMIT_KIB) throw new Error(`daemon RSS reached ${Math.round(rss.max() / 1024)} MiB (limit ${RSS_LIMIT_KIB / 1024} MiB) while waiting for ${what}`);
-    if (condition()) return;
+    if (await condition()) return;
     if (daemon.child.exitCode !== null || daemon.child.signalCode !== null) throw new Error(`daemon exited (${daemon.child.exitCode ?? daemon.child.signalCode}) while waiting for ${what}`);
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -209,7 +209,7 @@ async function scenario(mode: Mode, during: (scene: Scene) => Promise<void>): Pr
   cleanups.push(dir.remove);
   const daemon = new DaemonProcess(
     ['run'],
-    seedEnv(url, dir.path, { SENSORS: 'living:sim:4,attic:sim:17,cellar:sim:27', INTERVAL: '500ms', RETRY_BASE: '1s', RETRY_MAX: '2s', OUTBOX_SYNC_WINDOW: '100ms', SEND_CONCURRENCY: '4' }),
+    seedEnv(url, dir.path, { STATUS_LISTEN: '127.0.0.1:0', SENSORS: 'living:sim:4,attic:sim:17,cellar:sim:27', INTERVAL: '500ms', RETRY_BASE: '1s', RETRY_MAX: '2s', OUTBOX_SYNC_WINDOW: '100ms', SEND_CONCURRENCY: '4' }),
   );
   cleanups.push(() => daemon.kill());
   const rss = watchRss(daemon);
@@ -242,6 +242,19 @@ async function expectBoundedRate(scene: Scene, mode: Mode): Promise<void> {
   expect(scene.endpoint.since(from)).toBeLessThan(RATE_LIMIT);
 }
 
+/** Polls /healthz until it is degraded with a reason matching `reason` (the daemon's own view of delivery). */
+async function healthSays(scene: Scene, reason: RegExp): Promise<void> {
+  const url = String((await scene.daemon.waitForLog((l) => l.msg === 'status server listening', 5000)).url);
+  let reasons: string[] = [];
+  await until(`/healthz degraded with ${reason}`, async () => {
+    const health = (await (await fetch(`${url}/healthz`)).json()) as { status: string; reasons: string[] };
+    reasons = health.reasons;
+    return health.status === 'degraded' && reasons.some((r) => reason.test(r));
+  }, 30_000, scene).catch((err: unknown) => {
+    throw new Error(`${String(err)}; last reasons: ${JSON.stringify(reasons)}`);
+  });
+}
+
 const retriedWith = (reason: string) => (l: { msg: string; reason?: unknown }) => l.msg === 'send failed, will retry' && l.reason === reason;
 
 describe('a hostile endpoint (built daemon, shipped defaults, three sensors)', () => {
@@ -253,9 +266,10 @@ describe('a hostile endpoint (built daemon, shipped defaults, three sensors)', (
     });
   }, 120_000);
 
-  it('a 2xx that drips one byte every 2 s is given up at the overall deadline and retried', async () => {
-    await scenario('drip', async ({ daemon }) => {
-      await daemon.waitForLog(retriedWith('deadline'), 30_000);
+  it('a 2xx that drips one byte every 2 s is given up at the overall deadline and retried; /healthz turns degraded', async () => {
+    await scenario('drip', async (scene) => {
+      await scene.daemon.waitForLog(retriedWith('deadline'), 30_000);
+      await healthSays(scene, /^deliveries failing: \d+ in a row \((202 )?deadline\)/);
     });
   }, 120_000);
 
@@ -267,11 +281,12 @@ describe('a hostile endpoint (built daemon, shipped defaults, three sensors)', (
     });
   }, 120_000);
 
-  it('3xx, 404, 405 and 410 keep every event, pause, log the status and a redirect’s Location without its secrets, and never follow', async () => {
+  it('3xx, 404, 405 and 410 keep every event, pause, degrade /healthz, log the status and a redirect’s Location without its secrets, and never follow', async () => {
     const { endpoint, daemon } = await scenario('endpoint-faults', async (scene) => {
       const { endpoint, daemon } = scene;
       await until('every fault status answered once', () => endpoint.count('endpoint-faults') >= FAULT_STATUSES.length, 60_000, scene);
       await daemon.waitForLog((l) => l.level === 'error' && l.status === 410, 5000);
+      await healthSays(scene, /^endpoint answered \d{3} .*check ENDPOINT/);
     });
     expect(endpoint.requests.filter((r) => r.path.startsWith('/moved'))).toEqual([]);
     const redirect = daemon.logs().find((l) => l.level === 'error' && l.status === 301);
