@@ -205,7 +205,8 @@ export class Forwarder {
       case 'rejected':
         outbox.deadLetter(entry.seq, result.status, result.reason);
         counters.inc('events_dead_lettered_total', { status: result.status === null ? 'invalid_request' : String(result.status) });
-        logger.error({ ...log, status: result.status, reason: result.reason }, 'endpoint refused the event for good, moved to the dead-letter table');
+        if (result.status === null) logger.error({ ...log, reason: result.reason }, 'event cannot be put on the wire, moved to the dead-letter table');
+        else logger.error({ ...log, status: result.status, reason: result.reason }, 'endpoint refused the event for good, moved to the dead-letter table');
         return;
       case 'unauthorized':
         outbox.release([entry.seq]);
