@@ -224,3 +224,22 @@ describe('HttpSender against a hostile endpoint', () => {
     if (result.outcome === 'retry') expect(result.retryAfterMs).toBeLessThan(2 ** 31);
   });
 });
+
+describe('HttpSender deadline range', () => {
+  it('a REQUEST_TIMEOUT + COMMAND_TIMEOUT past what a timer holds does not fire after 1 ms', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      setTimeout(() => res.writeHead(202).end(), 100);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const sender = new HttpSender({ endpoint: endpointConfig({ url: new URL(`http://127.0.0.1:${port}/v1/foo`), requestTimeoutMs: 2 ** 31, commandTimeoutS: 3600 }), clock: systemClock });
+    try {
+      expect(await sender.send(MESSAGE)).toMatchObject({ outcome: 'delivered', status: 202 });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await sender.close();
+    }
+  });
+});
