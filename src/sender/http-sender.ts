@@ -1,7 +1,9 @@
 // POSTs one HTTP message to the Drogue endpoint with undici. Keep-alive, bounded
-// timeouts, preemptive Basic auth (Drogue never sends a 401 challenge). undici
-// does not throw on error statuses; an answer is read to its end (an unread body
-// pins the connection), and kept only when it carries a command.
+// timeouts and one overall deadline, preemptive Basic auth (Drogue never sends a 401
+// challenge), redirects never followed (undici's dispatch does not follow them, and a
+// redirected POST must not carry the credentials elsewhere). undici does not throw on
+// error statuses; an answer is read to its end (an unread body pins the connection), with
+// the bounds of AnswerHandler, and kept only when it carries a command.
 //
 // It dispatches with a handler of its own instead of undici's request() API: request()
 // builds a response stream and its promise machinery for every POST (~3 KB), and while a
@@ -11,9 +13,10 @@
 import { CA_FILE_MAX_BYTES, readBoundedFile } from '../config/bounded-file.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Agent, Dispatcher } from 'undici';
-import type { Clock } from '../clock/clock.js';
+import { MAX_TIMER_MS, type Clock } from '../clock/clock.js';
 import type { EndpointConfig } from '../config/config.js';
 import type { HttpMessage } from '../event/event-shape.js';
+import { AnswerHandler, type Answer } from './answer-handler.js';
 import { undiciAgent } from './undici-agent.js';
 import { classifyNetworkError, classifyStatus, parseRetryAfter, type Command, type SendResult } from './send-result.js';
 
@@ -47,7 +50,8 @@ export class HttpSender implements Sender {
     this.path = url.pathname + url.search;
     this.authorization = basicAuthorization(endpoint);
     // A POST waiting for a cloud command must not time out before the command window ends.
-    this.timeoutMs = endpoint.requestTimeoutMs + endpoint.commandTimeoutS * 1000;
+    // The same sum is the whole POST's deadline; kept in a timer's range whatever the config says.
+    this.timeoutMs = Math.max(1, Math.min(MAX_TIMER_MS, endpoint.requestTimeoutMs + endpoint.commandTimeoutS * 1000));
     this.ownsDispatcher = options.dispatcher === undefined;
     this.dispatcher = options.dispatcher ?? createAgent(endpoint, this.timeoutMs, options.connections ?? 4);
   }
@@ -57,14 +61,14 @@ export class HttpSender implements Sender {
     if (this.authorization) headers.authorization = this.authorization;
     try {
       const answer = await new Promise<Answer>((resolve, reject) => {
-        const handler = new AnswerHandler(resolve, reject, signal);
+        const handler = new AnswerHandler(resolve, reject, signal, this.timeoutMs);
         this.dispatcher.dispatch(
           { origin: this.origin, path: this.path, method: 'POST', headers, body: message.body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs },
           handler,
         );
       });
-      const retryAfter = parseRetryAfter(answer.headers['retry-after'], this.clock.wallNow());
-      return classifyStatus(answer.status, retryAfter, commandOf(answer.status, answer.headers, answer.body));
+      const retryAfter = parseRetryAfter(answer.headers['retry-after'], this.clock.wallNow(), answer.headers.date);
+      return classifyStatus(answer.status, retryAfter, commandOf(answer.status, answer.headers, answer.body), answer.headers.location);
     } catch (err) {
       return classifyNetworkError(err);
     }
@@ -88,62 +92,6 @@ export function basicAuthorization(endpoint: Pick<EndpointConfig, 'appId' | 'dev
   if (endpoint.password === null) return null;
   const user = `${encodeURIComponent(endpoint.deviceId)}@${endpoint.appId}`;
   return `Basic ${Buffer.from(`${user}:${endpoint.password}`).toString('base64')}`;
-}
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/** Collects an answer: the status and headers, and the body only when it is a command. */
-class AnswerHandler implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | null = null;
-  private status = 0;
-  private headers: IncomingHttpHeaders = {};
-  private chunks: Buffer[] | null = null;
-  private readonly onAbort = (): void => this.controller?.abort(this.signal?.reason as Error);
-
-  constructor(
-    private readonly resolve: (answer: Answer) => void,
-    private readonly reject: (err: Error) => void,
-    private readonly signal: AbortSignal | undefined,
-  ) {}
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.signal?.aborted) controller.abort(this.signal.reason as Error);
-    else this.signal?.addEventListener('abort', this.onAbort, { once: true });
-  }
-
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    this.status = statusCode;
-    this.headers = headers;
-    if (statusCode === 200 && headers.command !== undefined) this.chunks = [];
-  }
-
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks?.push(chunk);
-  }
-
-  onResponseEnd(): void {
-    this.resolve({ status: this.status, headers: this.headers, body: this.chunks ? Buffer.concat(this.chunks) : EMPTY });
-    this.done();
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.reject(err);
-    this.done();
-  }
-
-  private done(): void {
-    this.signal?.removeEventListener('abort', this.onAbort);
-    this.controller = null;
-    this.chunks = null;
-    this.headers = {};
-  }
 }
 
 function commandOf(status: number, headers: IncomingHttpHeaders, body: Buffer): Command | null {

@@ -14,6 +14,7 @@
 //     - a sensor is stuck (the same raw pair for too long)
 //     - a sensor failed `sensorFailedCycles` cycles in a row
 //     - the endpoint refused the credentials (403/401): events stay queued
+//     - the endpoint answered a status that condemns it or the configuration (3xx, 404, 410, ...)
 //     - `deliveryFailures` sends in a row failed: the outbox holds the events
 //     - the wall clock is below the release build time, or the host has not synced yet:
 //       readings are queued, not sent (src/clock/time-keeper.ts)
@@ -127,6 +128,8 @@ export function evaluateHealth(s: DaemonSnapshot, rules?: Partial<HealthRules>):
   const delivery = deliveryHealth(s);
   if (delivery.credentialsRefused) {
     flag('degraded', `endpoint refused the credentials (${delivery.lastError}): check APP_ID, DEVICE_ID and DEVICE_PASSWORD; ${plural(s.outbox.depth, 'event')} kept in the outbox`);
+  } else if (s.delivery.endpointRefused) {
+    flag('degraded', `endpoint answered ${delivery.lastError ?? 'with an unexpected status'}: check ENDPOINT; ${plural(s.outbox.depth, 'event')} kept in the outbox`);
   } else if (delivery.consecutiveFailures >= r.deliveryFailures) {
     flag('degraded', `deliveries failing: ${delivery.consecutiveFailures} in a row (${delivery.lastError ?? 'unknown error'}); ${plural(s.outbox.depth, 'event')} kept in the outbox`);
   }

@@ -21,7 +21,7 @@ interface Value {
 
 export class SendDurations {
   readonly name = 'dht_send_duration_seconds';
-  readonly help = 'Duration of event POSTs to the endpoint, by outcome (delivered, retry, rejected, unauthorized)';
+  readonly help = 'Duration of event POSTs to the endpoint, by outcome (delivered, retry, rejected, unauthorized, endpoint_fault)';
   readonly type = 'histogram';
   readonly aggregator = 'sum';
   private readonly series = new Map<string, Series>();

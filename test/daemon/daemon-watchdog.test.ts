@@ -51,8 +51,9 @@ describe('Daemon watchdog (in process, fake clock)', () => {
     expect(rig.longestPingGap()).toBeLessThanOrEqual(WATCHDOG_MS);
   });
 
-  it('Retry-After of an hour: nothing is sent for the hour, WATCHDOG=1 goes on, then the backlog drains', async () => {
-    const rig = await daemonRig(cleanups, { INTERVAL: '2m' });
+  it('Retry-After of an hour (RETRY_MAX=1h): nothing is sent for the hour, WATCHDOG=1 goes on, then the backlog drains', async () => {
+    // Retry-After is capped at RETRY_MAX (5m by default): an hour's pause needs RETRY_MAX=1h.
+    const rig = await daemonRig(cleanups, { INTERVAL: '2m', RETRY_MAX: '1h' });
     rig.answer({ status: 503, headers: { 'retry-after': '3600' } });
     await rig.start();
     await rig.run(5000);

@@ -127,7 +127,7 @@ describe('store and forward', () => {
     const server = await endpoint();
     const dir = dataDir();
     server.setFaults({ status: 429, retryAfter: '2', times: 1 });
-    const daemon = start(server.url, dir, { INTERVAL: '100ms', RETRY_BASE: '10ms', RETRY_MAX: '20ms' });
+    const daemon = start(server.url, dir, { INTERVAL: '100ms', RETRY_BASE: '10ms', RETRY_MAX: '5s' });
     await server.waitFor((r) => r.filter((e) => e.status === 202).length >= 1, 15_000);
     await daemon.stop();
     const [refused, ...rest] = server.received;

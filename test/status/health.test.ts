@@ -81,6 +81,13 @@ const cases: Case[] = [
     http: 200,
     reason: /^endpoint refused the credentials \(403 credentials refused\): check APP_ID, DEVICE_ID and DEVICE_PASSWORD/,
   },
+  {
+    rule: 'the endpoint answered 404 or a redirect, at the first answer',
+    snap: { delivery: { consecutiveFailures: 1, lastError: '404 no such endpoint path', endpointRefused: true }, outbox: { depth: 20 } },
+    status: 'degraded',
+    http: 200,
+    reason: /^endpoint answered 404 no such endpoint path: check ENDPOINT; 20 events kept in the outbox/,
+  },
   { rule: 'override: every failed send degrades', snap: { delivery: { consecutiveFailures: 1, lastError: 'connection reset' } }, rules: { deliveryFailures: 1 }, status: 'degraded', http: 200, reason: /^deliveries failing: 1 in a row/ },
   {
     rule: 'override: a shorter stale floor',

@@ -49,7 +49,7 @@ export function snapshot(over: SnapshotOverrides = {}): DaemonSnapshot {
       { name: 'events_retried_total', labels: { reason: 'connection refused' }, value: 3 },
     ],
     ...rest,
-    delivery: { lastDeliveryAt: NOW - 5_000, lastError: null, consecutiveFailures: 0, pausedUntil: 0, inFlight: 0, ...delivery },
+    delivery: { lastDeliveryAt: NOW - 5_000, lastError: null, consecutiveFailures: 0, pausedUntil: 0, inFlight: 0, endpointRefused: false, ...delivery },
     outbox: { depth: 2, bytes: 900, inFlight: 0, deadLettered: 0, dropped: 0, storage: 'disk', ...outbox },
   };
 }
