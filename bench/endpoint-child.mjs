@@ -1,9 +1,10 @@
-// The endpoint every scenario posts to: the project's own Drogue-style endpoint
-// (dist/endpoint/endpoint-server.js, open to any credentials) in its own process,
-// so its CPU and memory never mix with what is measured. It counts accepted
+// The project's own Drogue-style endpoint in its own process, for the one drain row labelled
+// "project endpoint" (dist/endpoint/endpoint-server.js, open to any credentials): its CPU never
+// mixes with what is measured, but it is the bottleneck of that row. It counts accepted
 // events by CloudEvent id (ce-id header, or the structured event's id) and
 // answers the parent over IPC: {cmd:'stats'} -> {accepted, unique, duplicates,
-// firstAt, lastAt, bySource}; {cmd:'reset'}; {cmd:'close'}.
+// firstAt, lastAt, bySource, cpuMs}; {cmd:'missing', ids} -> {missing}; {cmd:'reset'};
+// {cmd:'close'}. Same protocol as receiver-child.mjs, the cheap receiver the drains use.
 import { startEndpoint } from '../dist/endpoint/endpoint-server.js';
 
 const port = Number(process.argv[2] ?? '0');
@@ -34,7 +35,10 @@ const server = await startEndpoint({
 });
 
 process.on('message', async (msg) => {
-  if (msg.cmd === 'stats') process.send({ reply: 'stats', accepted, unique: seen.size, duplicates, firstAt, lastAt, bySource });
+  if (msg.cmd === 'stats') {
+    const u = process.cpuUsage();
+    process.send({ reply: 'stats', accepted, unique: seen.size, duplicates, firstAt, lastAt, bySource, cpuMs: (u.user + u.system) / 1000 });
+  } else if (msg.cmd === 'missing') process.send({ reply: 'missing', missing: msg.ids.filter((id) => !seen.has(id)).length });
   else if (msg.cmd === 'reset') {
     seen.clear();
     accepted = duplicates = firstAt = lastAt = 0;
