@@ -160,7 +160,7 @@ function cpuResult(c, { ours, base }) {
 
 /** Rows 2 and 3: c=4 and c=16 against the cheap receiver. */
 export async function run() {
-  const runs = knob('BENCH_DRAIN_RUNS', 5, 3);
+  const runs = knob('BENCH_DRAIN_RUNS', 4, 2);
   const n = knob('BENCH_DRAIN_EVENTS', 30_000, 10_000);
   const counter = await startCounter('receiver');
   const out = [];
@@ -176,7 +176,7 @@ export async function run() {
 /** Row 7: OUTBOX_SYNC_WINDOW=0 (every delete its own fdatasync), c=4, cheap receiver. */
 export async function runWindow0() {
   const runs = knob('BENCH_DRAIN0_RUNS', 3, 2);
-  const n = knob('BENCH_DRAIN0_EVENTS', 5_000, 2_000);
+  const n = knob('BENCH_DRAIN0_EVENTS', 2_000, 1_000);
   const counter = await startCounter('receiver');
   const pairs = await pairedDrains(counter, n, runs, { concurrency: 4, env: { OUTBOX_SYNC_WINDOW: '0' } });
   await counter.close();
@@ -186,7 +186,7 @@ export async function runWindow0() {
 /** Row 8: the project's own endpoint as the receiver, for reference (its CPU is the limit). */
 export async function runProjectEndpoint() {
   const runs = knob('BENCH_ENDPOINT_RUNS', 2, 1);
-  const n = knob('BENCH_DRAIN_EVENTS', 30_000, 10_000);
+  const n = knob('BENCH_ENDPOINT_EVENTS', 20_000, 5_000);
   const counter = await startCounter('endpoint');
   const pairs = await pairedDrains(counter, n, runs, { concurrency: 4 });
   await counter.close();

@@ -8,7 +8,7 @@
 //   BENCH_ONLY=1,3         run only these rows (1+5 run together, as do 2+3)
 //   BENCH_RUNS=N           daemons side by side for 1 and 5 (default 3)
 //   BENCH_STEADY_S, BENCH_WRITES_INTERVAL, BENCH_DRAIN_EVENTS, BENCH_DRAIN_RUNS,
-//   BENCH_DRAIN0_EVENTS, BENCH_DRAIN0_RUNS, BENCH_ENDPOINT_RUNS, BENCH_READY_RUNS,
+//   BENCH_DRAIN0_EVENTS, BENCH_DRAIN0_RUNS, BENCH_ENDPOINT_EVENTS, BENCH_ENDPOINT_RUNS, BENCH_READY_RUNS,
 //   BENCH_BACKLOG_EVENTS, BENCH_BACKLOG_RUNS
 //   BENCH_DIR=/path        where the data dirs go (default os.tmpdir(); must not be tmpfs for 5)
 //   BENCH_DAEMON_FLAGS='--flag …' | none   replace the shebang's node flags (to compare flags)

@@ -8,8 +8,14 @@
 //     (BENCH_WRITES_INTERVAL), after a 10 s warm-up, ÷ readings the receiver accepted from
 //     each. write_bytes counts a 4 KiB page each time a clean page-cache page is dirtied, so
 //     the data dir must be on a disk filesystem (tmpfs reads 0): its type is reported.
+// Beside them, BENCH_RUNS floor processes (floor-child.mjs: the daemon's libraries doing the
+// least a durable sender does, with the daemon's node flags): the lowest RSS a daemon built on
+// these libraries could have, reported in the note.
 // All post to the cheap receiver (receiver-child.mjs).
-import { daemonEnv, fsType, ioBytes, knob, removeDir, result, rss, sleep, spawnDaemon, spawnNode, startCounter, stop, tempDir } from './lib.mjs';
+import { join } from 'node:path';
+import { postUrl } from './backlog-drain.mjs';
+import { records, writeMessages } from './messages.mjs';
+import { shippedNodeFlags, ROOT, median, daemonEnv, fsType, ioBytes, knob, removeDir, result, rss, sleep, spawnDaemon, spawnNode, startCounter, stop, tempDir } from './lib.mjs';
 
 const EMPTY_SERVER = "require('node:http').createServer((q, s) => s.end()).listen(0, '127.0.0.1')";
 const WARMUP_MS = 10_000;
@@ -25,6 +31,9 @@ export async function run({ only = ['1', '5'] } = {}) {
   if (fs === 'tmpfs') throw new Error('the data dir is on tmpfs: set BENCH_DIR to a directory on a disk filesystem');
   const daemons = steadyDirs.map((dir, i) => spawnDaemon(daemonEnv(counter.url, dir, { INTERVAL: '2s', DEVICE_ID: `steady${i}` })));
   const servers = steadyDirs.map(() => spawnNode(['-e', EMPTY_SERVER], { stdio: 'ignore' }));
+  const floorDirs = steadyDirs.map(() => tempDir('floor'));
+  const messages = steadyDirs.length ? writeMessages(floorDirs[0], records(10)) : '';
+  const floors = floorDirs.map((dir) => spawnNode([...shippedNodeFlags(), join(ROOT, 'bench/floor-child.mjs'), postUrl(counter.url), messages, dir]));
   const writers = writeDirs.map((dir, i) => spawnDaemon(daemonEnv(counter.url, dir, { INTERVAL: interval, DEVICE_ID: `pi${i}` })));
   const readingsOf = (st, i) => st.bySource[`drogue://dejanb/pi${i}`] ?? 0;
 
@@ -41,11 +50,14 @@ export async function run({ only = ['1', '5'] } = {}) {
   }
   const ours = daemons.map((d) => rss(d.pid) / 2 ** 20);
   const base = servers.map((s) => rss(s.pid) / 2 ** 20);
+  const floor = floors.map((f) => rss(f.pid) / 2 ** 20);
   const io1 = writers.map((d) => ioBytes(d.pid).write);
   const st1 = await counter.stats();
-  await Promise.all([...daemons, ...servers, ...writers].map((c) => stop(c)));
+  for (const f of floors) if (f.exitCode !== null) throw new Error('a floor process exited early');
+  const floorPosts = st1.bySource.floor ?? 0;
+  await Promise.all([...daemons, ...servers, ...floors, ...writers].map((c) => stop(c)));
   await counter.close();
-  [...steadyDirs, ...writeDirs].forEach(removeDir);
+  [...steadyDirs, ...floorDirs, ...writeDirs].forEach(removeDir);
 
   const out = [];
   if (daemons.length) {
@@ -59,7 +71,7 @@ export async function run({ only = ['1', '5'] } = {}) {
       paired: true,
       target: '<= 1.3x, no forced gc()',
       pass: (r) => r <= 1.3,
-      note: `RSS of the daemons over the last minute, every 2 s: ${lo.toFixed(1)}–${hi.toFixed(1)} MiB`,
+      note: `RSS of the daemons over the last minute, every 2 s: ${lo.toFixed(1)}–${hi.toFixed(1)} MiB; the floor (floor-child.mjs, ${floorPosts} posts) ${median(floor).toFixed(1)} MiB (${Math.min(...floor).toFixed(1)}–${Math.max(...floor).toFixed(1)}), ${(median(floor) / median(base)).toFixed(2)}x the idle server`,
     }));
   }
   if (writers.length) {
