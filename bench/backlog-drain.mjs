@@ -14,7 +14,7 @@
 // this runner's CPU over the same window are reported, to show neither was the bottleneck.
 import { join } from 'node:path';
 import { cpuMs, daemonEnv, exited, knob, removeDir, result, spawnDaemon, spawnNode, startCounter, stop, tempDir, until, ROOT } from './lib.mjs';
-import { outboxDepth, prefill, records, writeMessages } from './messages.mjs';
+import { AUTHORIZATION, outboxDepth, prefill, records, writeMessages } from './messages.mjs';
 
 const MAX_BYTES = 512 * 2 ** 20;
 const POLL_MS = 100;
@@ -86,11 +86,8 @@ export async function drainOnce(counter, n, { concurrency = 4, env = {}, onTick,
   return { rate: (st.accepted / (st.lastAt - st.firstAt)) * 1000, ...window(samples, n), problem };
 }
 
-/** The bare undici loop posting `messages` (n of them, ids `ids`) once each. */
-export async function bareOnce(counter, messages, ids, concurrency) {
-  const n = ids.length;
-  await counter.reset();
-  const loop = spawnNode([join(ROOT, 'bench/bare-loop.mjs'), postUrl(counter.url), messages, String(concurrency), '0']);
+/** Polls a loop process until it exits; returns its rate and CPU figures. */
+async function watchLoop(counter, loop, n, who) {
   const samples = [];
   const done = exited(loop, 900_000);
   while (loop.exitCode === null && loop.signalCode === null) {
@@ -99,12 +96,34 @@ export async function bareOnce(counter, messages, ids, concurrency) {
   }
   const code = await done;
   const st = await counter.stats();
-  if (code !== 0) throw new Error(`bare loop: exit ${code}`);
-  return { rate: (st.accepted / (st.lastAt - st.firstAt)) * 1000, ...window(samples, n), problem: await checkOnce(counter, ids, st, 'bare loop') };
+  if (code !== 0) throw new Error(`${who}: exit ${code}`);
+  return { st, rate: (st.accepted / (st.lastAt - st.firstAt)) * 1000, ...window(samples, n) };
+}
+
+/** The bare undici loop posting `messages` (n of them, ids `ids`) once each. */
+export async function bareOnce(counter, messages, ids, concurrency) {
+  await counter.reset();
+  const loop = spawnNode([join(ROOT, 'bench/bare-loop.mjs'), postUrl(counter.url), messages, String(concurrency), '0']);
+  const r = await watchLoop(counter, loop, ids.length, 'bare loop');
+  return { ...r, problem: await checkOnce(counter, ids, r.st, 'bare loop') };
+}
+
+/** The durable bare loop (durable-loop.mjs) draining a prefilled outbox of n events. */
+export async function durableOnce(counter, n, concurrency) {
+  const data = tempDir('durable');
+  const ids = (await prefill(data, n, MAX_BYTES)).map((r) => r.id);
+  await counter.reset();
+  const loop = spawnNode([join(ROOT, 'bench/durable-loop.mjs'), postUrl(counter.url), data, String(concurrency)], { env: { BENCH_AUTHORIZATION: AUTHORIZATION } });
+  const r = await watchLoop(counter, loop, n, 'durable loop');
+  const left = await outboxDepth(data);
+  removeDir(data);
+  let problem = await checkOnce(counter, ids, r.st, 'durable loop');
+  if (left > 0) problem = `${problem ?? 'durable loop'}: ${left} left in the file`;
+  return { ...r, problem };
 }
 
 /** Paired drains: runs × (daemon, bare) at one concurrency, order alternating. */
-export async function pairedDrains(counter, n, runs, { concurrency, env = {} }) {
+export async function pairedDrains(counter, n, runs, { concurrency, env = {}, ours: oursOnce = () => drainOnce(counter, n, { concurrency, env }) }) {
   const msgDir = tempDir('drain-msg');
   const recs = records(n);
   const messages = writeMessages(msgDir, recs);
@@ -114,7 +133,7 @@ export async function pairedDrains(counter, n, runs, { concurrency, env = {} }) 
   for (let i = 0; i < runs; i++) {
     const pair = [];
     for (const side of i % 2 ? ['bare', 'daemon'] : ['daemon', 'bare']) {
-      pair[side === 'daemon' ? 0 : 1] = side === 'daemon' ? await drainOnce(counter, n, { concurrency, env }) : await bareOnce(counter, messages, ids, concurrency);
+      pair[side === 'daemon' ? 0 : 1] = side === 'daemon' ? await oursOnce() : await bareOnce(counter, messages, ids, concurrency);
     }
     ours.push(pair[0]);
     base.push(pair[1]);
@@ -141,7 +160,7 @@ function drainResults(id, label, c, { ours, base }, min) {
     paired: true,
     target: `>= ${min}x, exactly once`,
     pass: (r) => r >= min && problems.length === 0,
-    note: `${problems.length ? problems.join('; ') : 'every drain exactly once (0 missing, 0 duplicates, outbox empty)'}; daemon drains: ${bottleneckNote(ours)}; bare: ${bottleneckNote(base)}`,
+    note: `${problems.length ? problems.join('; ') : 'every drain exactly once (0 missing, 0 duplicates, outbox empty)'}; ours: ${bottleneckNote(ours)}; bare loop: ${bottleneckNote(base)}`,
   });
 }
 
@@ -154,7 +173,7 @@ function cpuResult(c, { ours, base }) {
     paired: true,
     target: '<= 1.5x',
     pass: (r) => r <= 1.5,
-    note: `sender CPU ÷ events accepted between 10 % and 95 % of the drain, the same pairs as row 3`,
+    note: `sender CPU ÷ events accepted between 10 % and 95 % of each drain, in the same pairs as the drain row`,
   });
 }
 
@@ -194,4 +213,17 @@ export async function runProjectEndpoint() {
   r.target = 'none (receiver-bound)';
   r.pass = [...pairs.ours, ...pairs.base].every((x) => !x.problem);
   return [r];
+}
+
+/** Row 9: the durable bare loop against the bare loop, c=4: the limit for a durable daemon. */
+export async function runDurableLoop() {
+  const runs = knob('BENCH_DURABLE_RUNS', 3, 2);
+  const n = knob('BENCH_DRAIN_EVENTS', 30_000, 10_000);
+  const counter = await startCounter('receiver');
+  const pairs = await pairedDrains(counter, n, runs, { concurrency: 4, ours: () => durableOnce(counter, n, 4) });
+  await counter.close();
+  const r = drainResults('9', `${n} events, durable bare loop (the limit; reference)`, 4, pairs, 0);
+  r.target = 'none (reference)';
+  r.pass = [...pairs.ours, ...pairs.base].every((x) => !x.problem);
+  return [r, { ...cpuResult(4, pairs), name: '9 CPU per event, durable bare loop (reference), c=4', target: 'none (reference)', pass: true }];
 }

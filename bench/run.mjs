@@ -9,7 +9,7 @@
 //   BENCH_RUNS=N           daemons side by side for 1 and 5 (default 3)
 //   BENCH_STEADY_S, BENCH_WRITES_INTERVAL, BENCH_DRAIN_EVENTS, BENCH_DRAIN_RUNS,
 //   BENCH_DRAIN0_EVENTS, BENCH_DRAIN0_RUNS, BENCH_ENDPOINT_EVENTS, BENCH_ENDPOINT_RUNS, BENCH_READY_RUNS,
-//   BENCH_BACKLOG_EVENTS, BENCH_BACKLOG_RUNS
+//   BENCH_BACKLOG_EVENTS, BENCH_BACKLOG_RUNS, BENCH_DURABLE_RUNS
 //   BENCH_DIR=/path        where the data dirs go (default os.tmpdir(); must not be tmpfs for 5)
 //   BENCH_DAEMON_FLAGS='--flag …' | none   replace the shebang's node flags (to compare flags)
 //   BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/p'   flags added for every daemon (profiling)
@@ -24,6 +24,7 @@ const GROUPS = [
   { ids: ['2', '3'], file: './backlog-drain.mjs', fn: 'run' },
   { ids: ['7'], file: './backlog-drain.mjs', fn: 'runWindow0' },
   { ids: ['8'], file: './backlog-drain.mjs', fn: 'runProjectEndpoint' },
+  { ids: ['9'], file: './backlog-drain.mjs', fn: 'runDurableLoop' },
   { ids: ['4'], file: './start-to-ready.mjs', fn: 'run' },
   { ids: ['6'], file: './backlog-memory.mjs', fn: 'run' },
 ];
