@@ -1,4 +1,4 @@
-// #3 Backlog drain, and #2 CPU per delivered event. BENCH_DRAIN_EVENTS (30,000) events
+// #3 Backlog drain, and #2 CPU per delivered event. BENCH_DRAIN_EVENTS (20,000) events
 // queued in the outbox while the endpoint was away (written through the daemon's own
 // SqliteOutbox), then the daemon starts with the receiver up. Baseline: the bare undici
 // loop (bare-loop.mjs) at the same concurrency posting the same kind of messages to the
@@ -180,7 +180,7 @@ function cpuResult(c, { ours, base }) {
 /** Rows 2 and 3: c=4 and c=16 against the cheap receiver. */
 export async function run() {
   const runs = knob('BENCH_DRAIN_RUNS', 4, 2);
-  const n = knob('BENCH_DRAIN_EVENTS', 30_000, 10_000);
+  const n = knob('BENCH_DRAIN_EVENTS', 20_000, 5_000);
   const counter = await startCounter('receiver');
   const out = [];
   for (const c of [4, 16]) {
@@ -205,7 +205,7 @@ export async function runWindow0() {
 /** Row 8: the project's own endpoint as the receiver, for reference (its CPU is the limit). */
 export async function runProjectEndpoint() {
   const runs = knob('BENCH_ENDPOINT_RUNS', 2, 1);
-  const n = knob('BENCH_ENDPOINT_EVENTS', 20_000, 5_000);
+  const n = knob('BENCH_ENDPOINT_EVENTS', 10_000, 5_000);
   const counter = await startCounter('endpoint');
   const pairs = await pairedDrains(counter, n, runs, { concurrency: 4 });
   await counter.close();
@@ -217,8 +217,8 @@ export async function runProjectEndpoint() {
 
 /** Row 9: the durable bare loop against the bare loop, c=4: the limit for a durable daemon. */
 export async function runDurableLoop() {
-  const runs = knob('BENCH_DURABLE_RUNS', 3, 2);
-  const n = knob('BENCH_DRAIN_EVENTS', 30_000, 10_000);
+  const runs = knob('BENCH_DURABLE_RUNS', 2, 1);
+  const n = knob('BENCH_DRAIN_EVENTS', 20_000, 5_000);
   const counter = await startCounter('receiver');
   const pairs = await pairedDrains(counter, n, runs, { concurrency: 4, ours: () => durableOnce(counter, n, 4) });
   await counter.close();
