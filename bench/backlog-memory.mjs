@@ -11,7 +11,7 @@ import { drainOnce } from './backlog-drain.mjs';
 const TEN_MB_IN_MIB = 10e6 / 2 ** 20;
 
 export async function run({ steadyMiB } = {}) {
-  const runs = knob('BENCH_BACKLOG_RUNS', 2, 1);
+  const runs = knob('BENCH_BACKLOG_RUNS', 1, 1);
   const n = knob('BENCH_BACKLOG_EVENTS', 200_000, 50_000);
   const counter = await startCounter('receiver');
   const peaks = [];
