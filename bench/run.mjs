@@ -4,7 +4,7 @@
 // paired runs (daemon and baseline one right after the other), with their spread.
 // The machine's load (1-minute loadavg, and the rate of a fixed CPU loop) is printed at the
 // start, between scenarios and at the end. Full run: ~9 minutes on a quiet 2-core machine, ~12 on a loaded one. Knobs (environment):
-//   BENCH_QUICK=1          short durations for development (~4 min)
+//   BENCH_QUICK=1          short durations for development (~3 min)
 //   BENCH_ONLY=1,3         run only these rows (1+5 run together, as do 2+3)
 //   BENCH_RUNS=N           daemons side by side for 1 and 5 (default 3)
 //   BENCH_STEADY_S, BENCH_WRITES_INTERVAL, BENCH_DRAIN_EVENTS, BENCH_DRAIN_RUNS,
