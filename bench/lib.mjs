@@ -3,8 +3,8 @@
 // wait is bounded, and every process and temp dir is cleaned up by cleanup().
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
@@ -95,9 +95,29 @@ export function ioBytes(pid) {
 
 export { PAGE };
 
-/** The project's endpoint in a child process; stats() counts accepted events by id. */
-export async function startEndpointChild(port = 0) {
-  const child = track(fork(join(ROOT, 'bench/endpoint-child.mjs'), [String(port)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+/**
+ * The one environment every process of the bench starts with, daemons and baselines alike:
+ * nothing inherited from the runner. An inherited NODE_EXTRA_CA_CERTS, for one, added 78 ms
+ * to start-up and 1.8 MiB of RSS to whichever side inherited it (issue 17).
+ */
+export function cleanEnv(extra = {}) {
+  return { PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, LANG: 'C.UTF-8', ...extra };
+}
+
+/** `node args...` with the clean environment: every baseline process. */
+export function spawnNode(args, { env = {}, stdio = ['ignore', 'ignore', 'inherit'] } = {}) {
+  return track(spawn(process.execPath, args, { env: cleanEnv(env), stdio }));
+}
+
+/**
+ * A counting HTTP server in a child process: 'receiver' (receiver-child.mjs, node http, 202,
+ * empty body: the drains' receiver) or 'endpoint' (endpoint-child.mjs, the project's own).
+ * stats() counts accepted events by id and gives the child's CPU; missing(ids) counts the ids
+ * that never arrived.
+ */
+export async function startCounter(kind = 'receiver') {
+  const file = kind === 'endpoint' ? 'bench/endpoint-child.mjs' : 'bench/receiver-child.mjs';
+  const child = track(fork(join(ROOT, file), ['0'], { env: cleanEnv(), execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
   const replies = [];
   const waiting = [];
   child.on('message', (m) => {
@@ -109,16 +129,18 @@ export async function startEndpointChild(port = 0) {
     new Promise((resolve, reject) => {
       const i = replies.findIndex((x) => x.reply === reply);
       if (i >= 0) return resolve(replies.splice(i, 1)[0]);
-      const timer = setTimeout(() => reject(new Error(`endpoint child: no ${reply} within 10 s`)), 10_000);
+      const timer = setTimeout(() => reject(new Error(`${kind} child: no ${reply} within 20 s`)), 20_000);
       waiting.push({ reply, resolve: (m) => (clearTimeout(timer), resolve(m)) });
       if (msg) child.send(msg);
     });
   const ready = await ask('ready');
   return {
+    kind,
     url: ready.url,
     port: ready.port,
     pid: child.pid,
     stats: () => ask('stats', { cmd: 'stats' }),
+    missing: async (ids) => (await ask('missing', { cmd: 'missing', ids })).missing,
     reset: () => ask('reset', { cmd: 'reset' }),
     close: async () => {
       if (child.connected) child.send({ cmd: 'close' });
@@ -129,8 +151,7 @@ export async function startEndpointChild(port = 0) {
 
 /** The seed's variables aimed at the endpoint (test/helpers/daemon-process.ts seedEnv). */
 export function daemonEnv(endpointUrl, dataDir, extra = {}) {
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
+  return cleanEnv({
     ENDPOINT: `${endpointUrl}/v1/foo`,
     APP_ID: 'dejanb',
     DEVICE_ID: 'pi',
@@ -144,11 +165,16 @@ export function daemonEnv(endpointUrl, dataDir, extra = {}) {
     DRAIN_JITTER: '0',
     LOG_LEVEL: 'warn',
     ...extra,
-  };
+  });
 }
 
-/** The node flags of the executable's shebang: the daemon as shipped runs with them. */
+/**
+ * The node flags of the executable's shebang: the daemon as shipped runs with them.
+ * BENCH_DAEMON_FLAGS='--flag …' (or 'none') replaces them, to measure other flags.
+ */
 export function shippedNodeFlags() {
+  const override = process.env.BENCH_DAEMON_FLAGS;
+  if (override !== undefined && override !== '') return override === 'none' ? [] : override.split(' ').filter(Boolean);
   const first = readFileSync(CLI, 'utf8').split('\n')[0];
   const match = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
   if (!match) throw new Error(`${CLI}: unexpected shebang ${first}`);
@@ -183,13 +209,31 @@ export function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+export const spreadOf = (xs) => ({ min: Math.min(...xs), max: Math.max(...xs) });
+
 /**
- * One scenario's result: ours[] and base[] are per-run figures in `unit`; ratio is
- * median(ours)/median(base) unless `ratio` is given (e.g. an absolute target).
+ * One scenario's result. ours[] and base[] are per-run figures in `unit`. When the runs were
+ * paired (ours[i] and base[i] measured one after the other), ratios[] are the per-pair
+ * ratios and `ratio` is their median; otherwise ratio is median(ours)/median(base), or the
+ * given `ratio` (null: an absolute target).
  */
-export function result({ name, unit, ours, base, target, pass, ratio, note = '', baseUnit = unit }) {
+export function result({ name, unit, ours, base, target, pass, ratio, paired = false, note = '', baseUnit = unit }) {
   const mo = median(ours);
   const mb = base && base.length ? median(base) : NaN;
-  const r = ratio === null ? null : (ratio ?? mo / mb);
-  return { name, unit, baseUnit, ours, base: base ?? [], mo, mb, ratio: r, target, pass: pass(r, mo, mb), note };
+  const ratios = paired ? ours.map((o, i) => o / base[i]) : [];
+  const r = ratio === null ? null : (ratio ?? (paired ? median(ratios) : mo / mb));
+  return { name, unit, baseUnit, ours, base: base ?? [], ratios, mo, mb, ratio: r, target, pass: pass(r, mo, mb), note };
+}
+
+/**
+ * How busy the machine is: the 1-minute load average and the rate of a fixed CPU loop in a
+ * fresh node (iterations per ms; a lower rate means less CPU for the bench).
+ */
+export async function machineLoad() {
+  const loop = "let n=0,x=0;const t=performance.now();while(performance.now()-t<1000){for(let i=0;i<1e4;i++)x=(x*31+i)|0;n++}process.stdout.write(String(n*1e4/1000))";
+  const child = spawnNode(['-e', loop], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await exited(child, 10_000);
+  return { load1: loadavg()[0], calibration: Number(out) };
 }

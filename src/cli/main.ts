@@ -10,6 +10,10 @@
 // HeapGovernor that holds it closer still (runtime/heap-governor.ts); and one V8 worker thread
 // instead of four: each worker that helps the GC during a drain keeps a glibc malloc arena of
 // ~0.8 MiB, and one is as fast for a daemon that mostly sleeps. Measured in bench/RESULTS.md.
+// Reconsidered for issue 17: without any of them a drain costs ~20 % less CPU per event, but
+// the daemon settles ~10 MiB higher and peaks ~40 MiB higher while draining (without
+// --liftoff-only alone, ~96 instead of ~66 MiB): the memory targets would be lost by far more
+// than the CPU target gains. The trade-off, measured, is in bench/RESULTS.md.
 import { guardProcess } from './process-guards.js';
 
 // Before the rest of the code loads: from here on SIGUSR1 cannot open the inspector.

@@ -8,6 +8,11 @@
 // second the old generation climbs to live + 8 MB every half second: RSS a Pi Zero 2 pays for
 // nothing. Asking for a full collection after every few MB caps that at `slackBytes`, for
 // one collection per ~4,500 deliveries (bench/RESULTS.md, scenario 6).
+// What it costs, measured again for issue 17 (interleaved 20,000-event drains, bench/RESULTS.md
+// "The flags and the governor"): 5-15 % more CPU per delivered event than without it (its
+// collections deoptimise code whose weak objects died), for a peak ~5 MiB lower (~65 against
+// ~70 MiB at 200,000 queued). Without it the peak target (steady + 10 MB) is missed; with it
+// the CPU target is missed either way. A 5 MiB slack or an asynchronous gc() cost the same.
 // `gc` exists only under --expose-gc (the shebang passes it); without it there is no governor.
 import { getHeapStatistics } from 'node:v8';
 
