@@ -1,6 +1,5 @@
 // `dht-telemetry health`: asks a running daemon's /healthz, for Podman's
 // HealthCmd in images without curl. Exit 0 healthy, 1 not (or unreachable).
-import { request } from 'undici';
 import type { Listen } from '../config/config.js';
 import { listenUrl } from '../net/listen-url.js';
 import { errorMessage } from '../errors.js';
@@ -10,6 +9,9 @@ export async function healthCommand(listen: Listen | null, url: string | undefin
   const target = url ?? (listen ? `${listenUrl(listen)}/healthz` : null);
   if (!target) throw new UsageError('the status server is off (STATUS_LISTEN is empty); pass --url');
   try {
+    // Imported here: the bundled executable (scripts/bundle-cli.mjs) would otherwise load all of
+    // undici whenever it starts, the daemon included.
+    const { request } = await import('undici');
     const response = await request(target, { headersTimeout: 5000, bodyTimeout: 5000 });
     const body = await response.body.text();
     let summary = body.trim();

@@ -34,7 +34,9 @@ export interface HttpSenderOptions {
 }
 
 export class HttpSender implements Sender {
-  private readonly dispatcher: Dispatcher;
+  private dispatcher: Dispatcher | null;
+  /** Builds the keep-alive Agent on the first send: loading undici is ~45 ms of CPU that READY=1 does not need. */
+  private readonly createDispatcher: (() => Dispatcher) | null;
   private readonly ownsDispatcher: boolean;
   private readonly origin: string;
   private readonly path: string;
@@ -53,7 +55,16 @@ export class HttpSender implements Sender {
     // The same sum is the whole POST's deadline; kept in a timer's range whatever the config says.
     this.timeoutMs = Math.max(1, Math.min(MAX_TIMER_MS, endpoint.requestTimeoutMs + endpoint.commandTimeoutS * 1000));
     this.ownsDispatcher = options.dispatcher === undefined;
-    this.dispatcher = options.dispatcher ?? createAgent(endpoint, this.timeoutMs, options.connections ?? 4);
+    this.dispatcher = options.dispatcher ?? null;
+    if (this.dispatcher === null) {
+      // The CA file is read now, so a bad one still stops the start.
+      const tls = agentTls(endpoint);
+      const timeoutMs = this.timeoutMs;
+      const connections = options.connections ?? 4;
+      this.createDispatcher = () => createAgent(endpoint, timeoutMs, connections, tls);
+    } else {
+      this.createDispatcher = null;
+    }
   }
 
   async send(message: HttpMessage, signal?: AbortSignal): Promise<SendResult> {
@@ -62,6 +73,7 @@ export class HttpSender implements Sender {
     try {
       const answer = await new Promise<Answer>((resolve, reject) => {
         const handler = new AnswerHandler(resolve, reject, signal, this.timeoutMs);
+        this.dispatcher ??= (this.createDispatcher as () => Dispatcher)();
         this.dispatcher.dispatch(
           { origin: this.origin, path: this.path, method: 'POST', headers, body: message.body, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs },
           handler,
@@ -75,7 +87,7 @@ export class HttpSender implements Sender {
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (this.ownsDispatcher && this.dispatcher !== null) await this.dispatcher.close();
   }
 }
 
@@ -100,10 +112,19 @@ function commandOf(status: number, headers: IncomingHttpHeaders, body: Buffer): 
   return { name: Array.isArray(name) ? (name[0] ?? '') : name, payload: body };
 }
 
-function createAgent(endpoint: EndpointConfig, timeoutMs: number, connections: number): Agent {
-  const tls: { ca?: string; rejectUnauthorized?: boolean } = {};
+interface AgentTls {
+  ca?: string;
+  rejectUnauthorized?: boolean;
+}
+
+function agentTls(endpoint: EndpointConfig): AgentTls {
+  const tls: AgentTls = {};
   if (endpoint.caFile) tls.ca = readBoundedFile(endpoint.caFile, CA_FILE_MAX_BYTES);
   if (endpoint.tlsInsecure) tls.rejectUnauthorized = false;
+  return tls;
+}
+
+function createAgent(endpoint: EndpointConfig, timeoutMs: number, connections: number, tls: AgentTls): Agent {
   const AgentClass = undiciAgent();
   return new AgentClass({
     connections,

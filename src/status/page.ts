@@ -54,11 +54,13 @@ export function readStatusPageSources(dir: URL): StatusPageSources {
 
 let page: StatusPage | undefined;
 
-/** The page, read once: the build's inlined files next to this module, or (from src/) inlined from page/. */
+/** The page, read once: the build's inlined files in dist/status/, or (from src/) inlined from page/. */
 export function statusPage(): StatusPage {
-  const built = new URL('./status-page.html', import.meta.url);
+  // Paths through ../status/: they resolve the same from this module (dist/status/page.js) and
+  // from the bundled executable (dist/cli/main.js, scripts/bundle-cli.mjs).
+  const built = new URL('../status/status-page.html', import.meta.url);
   page ??= existsSync(built)
-    ? { html: readFileSync(built, 'utf8'), csp: readFileSync(new URL('./status-page.csp', import.meta.url), 'utf8') }
-    : inlineStatusPage(readStatusPageSources(new URL('./page/', import.meta.url)));
+    ? { html: readFileSync(built, 'utf8'), csp: readFileSync(new URL('../status/status-page.csp', import.meta.url), 'utf8') }
+    : inlineStatusPage(readStatusPageSources(new URL('../status/page/', import.meta.url)));
   return page;
 }

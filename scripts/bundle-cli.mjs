@@ -1,0 +1,31 @@
+// Build step (npm run build, after tsc): bundles the executable, dist/cli/main.js, with every
+// dist/ module and the pure-JavaScript packages it imports into that one file. Starting the
+// daemon then reads one file instead of resolving, statting and compiling ~150 (the dist/
+// modules, pino's and prom-client's), which was most of the time to READY=1 (bench row 4).
+// The other dist/ files stay as tsc wrote them: the tests and the benchmarks import them.
+// Left outside, loaded by node at run time: the native addons (they cannot be inlined)
+// and undici (src/sender/undici-agent.ts loads its Agent on the first send; `health` imports it
+// when it runs). An import of a package left outside is hoisted to the bundle's top and loads
+// at every start, so such packages are imported where they are used (`await import`).
+// The commands stay lazily evaluated: esbuild keeps each `await import()` as a module that
+// is initialised when it is first imported.
+import { build } from 'esbuild';
+
+const entry = new URL('../dist/cli/main.js', import.meta.url).pathname;
+
+await build({
+  entryPoints: [entry],
+  outfile: entry,
+  allowOverwrite: true,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['better-sqlite3', 'node-dht-sensor', 'unix-dgram', 'onoff', 'epoll', 'undici'],
+  // The bundled CommonJS packages (pino, prom-client) call require() for node's own modules;
+  // an ES module has no require, so the bundle makes one, as node would give a CJS file.
+  banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);" },
+  sourcemap: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
