@@ -147,7 +147,7 @@ export class Daemon {
       },
       onSendDone: (ms, outcome) => this.sendDurations.observe(ms, outcome),
       onFailed: () => this.actuators?.led?.error(),
-      prepare: (entry) => this.timeKeeper.prepare({ ...entry, mono: entry.mono ?? null, bootId: entry.bootId ?? null }),
+      prepare: (entry) => this.timeKeeper.prepare(entry), // per send: no copy of the entry
       ...(deliveryBeat ? { onAlive: () => deliveryBeat.beat() } : {}),
     });
 

@@ -19,6 +19,9 @@ import type { Counters } from '../metrics/counters.js';
 import { wallTimeOf, type Clock } from './clock.js';
 import type { HostTime } from './host-time.js';
 
+/** How long a "the host clock is synchronized" answer is reused before the host is asked again. */
+const HOST_SYNC_RECHECK_MS = 1000;
+
 /** A change of wall − monotonic larger than this is a step, not NTP slewing. */
 export const STEP_MS = 1000;
 
@@ -28,9 +31,9 @@ export interface TimedEntry {
   /** The wall stamp the payload carries, ms since the epoch. */
   time: number;
   payload: string;
-  /** Monotonic ms when the reading was taken, or null (rows written before this was kept). */
-  mono: number | null;
-  bootId: string | null;
+  /** Monotonic ms when the reading was taken, or null/absent (rows written before this was kept). */
+  mono?: number | null;
+  bootId?: string | null;
 }
 
 /** The stamp of a new reading. */
@@ -81,6 +84,8 @@ export class TimeKeeper {
   private steps = 0;
   private belowFloorLogged = false;
   private syncWaitOver = false;
+  /** Until when (Clock.now()) the host's "synchronized" answer is taken as still true. */
+  private hostSyncedUntil = -Infinity;
   private readonly counted = new Set<string>();
   private readonly remembered = new Map<string, number>();
 
@@ -138,7 +143,13 @@ export class TimeKeeper {
       this.belowFloorLogged = false;
       logger.info({ wall_time: new Date(clock.wallNow()).toISOString() }, 'wall clock is plausible again; sending queued readings with corrected times');
     }
-    if (this.syncWaitOver || !host.syncVisible() || host.synced()) return true;
+    if (this.syncWaitOver || clock.now() < this.hostSyncedUntil) return true;
+    if (!host.syncVisible() || host.synced()) {
+      // A yes is kept for HOST_SYNC_RECHECK_MS: asking the host is one or two stat() calls, and
+      // this runs for every send (2 % of a backlog drain's CPU). A no is asked again each time.
+      this.hostSyncedUntil = clock.now() + HOST_SYNC_RECHECK_MS;
+      return true;
+    }
     if (clock.now() - this.startedAt < syncWaitMs) return false;
     this.syncWaitOver = true;
     logger.warn({ time_sync_wait_ms: syncWaitMs }, 'host clock still not synchronized after TIME_SYNC_WAIT; sending with the clock as it is');
@@ -169,7 +180,8 @@ export class TimeKeeper {
 
   /** The entry's monotonic time on THIS boot's clock, or null when it has none or is from another boot. */
   private monoOf(entry: TimedEntry): number | null {
-    if (entry.mono !== null) return entry.bootId !== null && entry.bootId === this.bootId ? entry.mono : null;
+    const mono = entry.mono ?? null;
+    if (mono !== null) return entry.bootId != null && entry.bootId === this.bootId ? mono : null;
     return this.remembered.get(entry.id) ?? null;
   }
 

@@ -197,7 +197,8 @@ export class Forwarder {
         this.state.lastError = null;
         this.state.endpointRefused = false;
         this.state.lastDeliveryAt = clock.now();
-        logger.debug({ ...log, status: result.status }, 'event delivered');
+        // Guarded: the spread would be built for every delivery even with debug off.
+        if (logger.isLevelEnabled('debug')) logger.debug({ ...log, status: result.status }, 'event delivered');
         this.o.onDelivered?.(entry, result);
         if (result.command) this.o.onCommand?.(result.command);
         return;

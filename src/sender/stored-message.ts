@@ -9,6 +9,7 @@ export function parseStoredMessage(payload: string): HttpMessage {
   const { headers, body } = value as { headers?: unknown; body?: unknown };
   if (typeof body !== 'string') throw new Error('not a stored HTTP message (body is not a string)');
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) throw new Error('not a stored HTTP message (headers is not an object)');
-  for (const v of Object.values(headers)) if (typeof v !== 'string') throw new Error('not a stored HTTP message (a header value is not a string)');
+  // for…in, not Object.values: no array per event (JSON.parse makes only own, plain keys).
+  for (const name in headers) if (typeof (headers as Record<string, unknown>)[name] !== 'string') throw new Error('not a stored HTTP message (a header value is not a string)');
   return { headers: headers as Record<string, string>, body };
 }
