@@ -8,6 +8,8 @@ import { silentLogger } from '../../src/log/logger.js';
 import { Counters } from '../../src/metrics/counters.js';
 import { MemoryOutbox } from '../../src/outbox/memory-outbox.js';
 import { openOutbox } from '../../src/outbox/open-outbox.js';
+import { ResilientOutbox } from '../../src/outbox/resilient-outbox.js';
+import { SeqCounter } from '../../src/outbox/seq-counter.js';
 import type { Outbox, OutboxRecord } from '../../src/outbox/outbox.js';
 import { SqliteOutbox } from '../../src/outbox/sqlite-outbox.js';
 
@@ -37,6 +39,23 @@ const implementations: { name: string; open: (env: Env, maxBytes: number) => Out
         counters: env.counters,
         clock: env.clock,
       }),
+  },
+  {
+    // The resilient outbox's own promise: the sender sees the same queue while the disk is away.
+    name: 'ResilientOutbox with the disk away (on its memory fallback)',
+    open: (env, maxBytes) => {
+      const seqs = new SeqCounter();
+      return new ResilientOutbox({
+        openDisk: () => {
+          throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+        },
+        moveDiskAside: () => undefined,
+        memory: new MemoryOutbox({ maxBytes, counters: env.counters, clock: env.clock, seqs }),
+        logger: silentLogger(),
+        clock: env.clock,
+        retryMs: 30_000,
+      });
+    },
   },
 ];
 

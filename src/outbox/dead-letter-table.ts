@@ -1,0 +1,83 @@
+// The dead letters of the SQLite outbox: events refused for good, kept aside in the file.
+//
+// Invariants:
+// - Rows are in the order they were dead-lettered (the implicit rowid); lists are newest first.
+// - At most `max` are kept: each insert prunes the oldest beyond it in the same transaction
+//   as the insert (callers run these inside their transaction).
+// - `count` mirrors the table's row count (read at open, kept up to date).
+import type Database from 'better-sqlite3';
+import type { DeadLetter } from './outbox.js';
+import type { EntryRow } from './sqlite-schema.js';
+
+interface DeadLetterRow extends EntryRow {
+  status: number | null;
+  reason: string;
+  failedAt: number;
+}
+
+const DEAD_LETTERS_SQL = `SELECT seq, id, time, attempts, payload, status, reason, failed_at AS failedAt
+  FROM dead_letters ORDER BY rowid DESC LIMIT ?`;
+
+export class DeadLetterTable {
+  count: number;
+  private readonly moveFromEvents: Database.Statement<[number | null, string, number, number]>;
+  private readonly insertRow: Database.Statement<
+    [number, string, number, number, string, number | null, string, number]
+  >;
+  private readonly pruneOldest: Database.Statement<[number]>;
+  private readonly selectNewest: Database.Statement<[number], DeadLetterRow>;
+
+  constructor(
+    db: Database.Database,
+    private readonly max: number,
+  ) {
+    this.moveFromEvents = db.prepare(
+      `INSERT INTO dead_letters (seq, id, time, attempts, payload, status, reason, failed_at)
+       SELECT seq, id, time, attempts, payload, ?, ?, ? FROM events WHERE seq = ?`,
+    );
+    this.insertRow = db.prepare(
+      `INSERT INTO dead_letters (seq, id, time, attempts, payload, status, reason, failed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.pruneOldest = db.prepare(
+      'DELETE FROM dead_letters WHERE rowid IN (SELECT rowid FROM dead_letters ORDER BY rowid LIMIT ?)',
+    );
+    this.selectNewest = db.prepare(DEAD_LETTERS_SQL);
+    this.count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM dead_letters').get()?.n ?? 0;
+  }
+
+  /** Copies an events row here (the caller deletes it from events in the same transaction). */
+  moveFromQueue(seq: number, status: number | null, reason: string, failedAt: number): void {
+    this.moveFromEvents.run(status, reason, failedAt, seq);
+    this.prune(1);
+  }
+
+  insert(letters: readonly DeadLetter[]): void {
+    for (const d of letters) {
+      this.insertRow.run(d.seq, d.id, d.time, d.attempts, d.payload, d.status, d.reason, d.failedAt);
+    }
+    if (letters.length > 0) this.prune(letters.length);
+  }
+
+  /** Call after the transaction that added `added` rows committed. */
+  committed(added: number): void {
+    this.count = Math.min(this.count + added, this.max);
+  }
+
+  newest(limit: number): DeadLetter[] {
+    return this.selectNewest.all(limit).map((row) => ({ ...row }));
+  }
+
+  private prune(added: number): void {
+    const excess = this.count + added - this.max;
+    if (excess > 0) this.pruneOldest.run(excess);
+  }
+}
+
+/** Dead letters from an open database, most recent first (for inspect.ts, read-only). */
+export function selectDeadLetters(db: Database.Database, limit: number): DeadLetter[] {
+  return db
+    .prepare<[number], DeadLetterRow>(DEAD_LETTERS_SQL)
+    .all(limit)
+    .map((row) => ({ ...row }));
+}
