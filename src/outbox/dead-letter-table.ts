@@ -7,7 +7,7 @@
 // - `count` mirrors the table's row count (read at open, kept up to date).
 import type Database from 'better-sqlite3';
 import type { DeadLetter } from './outbox.js';
-import type { EntryRow } from './sqlite-schema.js';
+import { ENTRY_COLUMNS, type EntryRow } from './sqlite-schema.js';
 
 interface DeadLetterRow extends EntryRow {
   status: number | null;
@@ -15,14 +15,14 @@ interface DeadLetterRow extends EntryRow {
   failedAt: number;
 }
 
-const DEAD_LETTERS_SQL = `SELECT seq, id, time, attempts, payload, status, reason, failed_at AS failedAt
+const DEAD_LETTERS_SQL = `SELECT ${ENTRY_COLUMNS}, status, reason, failed_at AS failedAt
   FROM dead_letters ORDER BY rowid DESC LIMIT ?`;
 
 export class DeadLetterTable {
   count: number;
   private readonly moveFromEvents: Database.Statement<[number | null, string, number, number]>;
   private readonly insertRow: Database.Statement<
-    [number, string, number, number, string, number | null, string, number]
+    [number, string, number, number, string, number | null, string, number, number | null, string | null]
   >;
   private readonly pruneOldest: Database.Statement<[number]>;
   private readonly selectNewest: Database.Statement<[number], DeadLetterRow>;
@@ -32,12 +32,12 @@ export class DeadLetterTable {
     private readonly max: number,
   ) {
     this.moveFromEvents = db.prepare(
-      `INSERT INTO dead_letters (seq, id, time, attempts, payload, status, reason, failed_at)
-       SELECT seq, id, time, attempts, payload, ?, ?, ? FROM events WHERE seq = ?`,
+      `INSERT INTO dead_letters (seq, id, time, attempts, payload, status, reason, failed_at, mono_ms, boot_id)
+       SELECT seq, id, time, attempts, payload, ?, ?, ?, mono_ms, boot_id FROM events WHERE seq = ?`,
     );
     this.insertRow = db.prepare(
-      `INSERT INTO dead_letters (seq, id, time, attempts, payload, status, reason, failed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO dead_letters (seq, id, time, attempts, payload, status, reason, failed_at, mono_ms, boot_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.pruneOldest = db.prepare(
       'DELETE FROM dead_letters WHERE rowid IN (SELECT rowid FROM dead_letters ORDER BY rowid LIMIT ?)',
@@ -54,7 +54,7 @@ export class DeadLetterTable {
 
   insert(letters: readonly DeadLetter[]): void {
     for (const d of letters) {
-      this.insertRow.run(d.seq, d.id, d.time, d.attempts, d.payload, d.status, d.reason, d.failedAt);
+      this.insertRow.run(d.seq, d.id, d.time, d.attempts, d.payload, d.status, d.reason, d.failedAt, d.mono, d.bootId);
     }
     if (letters.length > 0) this.prune(letters.length);
   }

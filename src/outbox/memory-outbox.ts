@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../clock/clock.js';
 import type { Counters } from '../metrics/counters.js';
 import {
   DEFAULT_DEAD_LETTER_LIMIT,
+  newEntry,
   payloadBytes,
   type DeadLetter,
   type Outbox,
@@ -31,6 +32,8 @@ interface MemoryItem {
   readonly bytes: number;
   readonly id: string;
   readonly payload: string;
+  readonly mono: number | null;
+  readonly bootId: string | null;
   attempts: number;
 }
 
@@ -55,7 +58,7 @@ export class MemoryOutbox implements Outbox {
   }
 
   append(record: OutboxRecord): { dropped: number } {
-    this.queue.insert(toItem({ ...record, seq: this.seqs.next(), attempts: 0 }));
+    this.queue.insert(toItem(newEntry(record, this.seqs.next())));
     const victims = this.queue.victimsToFit(this.maxBytes);
     this.queue.remove(victims.map((v) => v.seq));
     if (victims.length > 0) {
@@ -144,9 +147,9 @@ export class MemoryOutbox implements Outbox {
 }
 
 function toItem(entry: OutboxEntry): MemoryItem {
-  return { seq: entry.seq, time: entry.time, bytes: payloadBytes(entry.payload), id: entry.id, payload: entry.payload, attempts: entry.attempts };
+  return { seq: entry.seq, time: entry.time, bytes: payloadBytes(entry.payload), id: entry.id, payload: entry.payload, mono: entry.mono, bootId: entry.bootId, attempts: entry.attempts };
 }
 
 function toEntry(item: MemoryItem): OutboxEntry {
-  return { seq: item.seq, id: item.id, time: item.time, payload: item.payload, attempts: item.attempts };
+  return { seq: item.seq, id: item.id, time: item.time, payload: item.payload, mono: item.mono, bootId: item.bootId, attempts: item.attempts };
 }

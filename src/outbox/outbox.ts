@@ -26,10 +26,17 @@ export interface OutboxRecord {
   time: number;
   /** The encoded HTTP message (event/event-shape.ts HttpMessage) as JSON: headers without credentials, and body. */
   payload: string;
+  /** The reading's monotonic time (ms), when known: lets a later wall-clock fix re-stamp it. */
+  mono?: number | null;
+  /** The boot the monotonic time belongs to (/proc/sys/kernel/random/boot_id), when known. */
+  bootId?: string | null;
 }
 
 export interface OutboxEntry extends OutboxRecord {
   seq: number;
+  /** Absent in the append input: null. */
+  mono: number | null;
+  bootId: string | null;
   /** Failed attempts so far (releases). */
   attempts: number;
 }
@@ -77,4 +84,9 @@ export const DEFAULT_DEAD_LETTER_LIMIT = 100;
 
 export function payloadBytes(payload: string): number {
   return Buffer.byteLength(payload, 'utf8');
+}
+
+/** The entry an append makes of its input: no attempts yet, unknown times as null. */
+export function newEntry(record: OutboxRecord, seq: number): OutboxEntry {
+  return { id: record.id, time: record.time, payload: record.payload, mono: record.mono ?? null, bootId: record.bootId ?? null, seq, attempts: 0 };
 }

@@ -30,6 +30,7 @@ import { DeadLetterTable } from './dead-letter-table.js';
 import { oldestFree, type Victim } from './eviction.js';
 import {
   DEFAULT_DEAD_LETTER_LIMIT,
+  newEntry,
   payloadBytes,
   type DeadLetter,
   type Outbox,
@@ -97,7 +98,7 @@ export class SqliteOutbox implements Outbox {
   private committedSeq = 0;
   private syncedSeq = 0;
 
-  private readonly insertEvent: Database.Statement<[number, string, number, number, string]>;
+  private readonly insertEvent: Database.Statement<[number, string, number, number, string, number | null, string | null]>;
   private readonly selectEvent: Database.Statement<[number], EntryRow>;
   private readonly selectBytes: Database.Statement<[number], { bytes: number }>;
   private readonly selectAfter: Database.Statement<[number, number, number], EntryRow>;
@@ -131,7 +132,7 @@ export class SqliteOutbox implements Outbox {
       prepareOutboxDatabase(this.db, options.path);
       this.dead = new DeadLetterTable(this.db, options.maxDeadLetters ?? 1000);
       this.insertEvent = this.db.prepare(
-        'INSERT INTO events (seq, id, time, attempts, payload) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO events (seq, id, time, attempts, payload, mono_ms, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
       this.selectEvent = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM events WHERE seq = ?`);
       this.selectBytes = this.db.prepare('SELECT octet_length(payload) AS bytes FROM events WHERE seq = ?');
@@ -172,7 +173,7 @@ export class SqliteOutbox implements Outbox {
 
   append(record: OutboxRecord): { dropped: number } {
     this.assertOpen();
-    const entry: OutboxEntry = { ...record, seq: this.seqs.next(), attempts: 0 };
+    const entry = newEntry(record, this.seqs.next());
     const bytes = payloadBytes(record.payload);
     const victims = this.victims(this.totalBytes + bytes - this.maxBytes);
     this.batch.staged.push(entry);
@@ -215,7 +216,7 @@ export class SqliteOutbox implements Outbox {
           return;
         }
         this.leased.set(slot.seq, slot.bytes);
-        out.push({ seq: row.seq, id: row.id, time: row.time, attempts: row.attempts, payload: row.payload });
+        out.push({ ...row });
       });
     }
     return out;
@@ -401,7 +402,7 @@ export class SqliteOutbox implements Outbox {
   }
 
   private insertEntries(entries: readonly OutboxEntry[]): void {
-    for (const e of entries) this.insertEvent.run(e.seq, e.id, e.time, e.attempts, e.payload);
+    for (const e of entries) this.insertEvent.run(e.seq, e.id, e.time, e.attempts, e.payload, e.mono, e.bootId);
   }
 
   private dropped(victims: readonly Victim[]): number {

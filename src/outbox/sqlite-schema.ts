@@ -1,22 +1,27 @@
 // The outbox file's format and how it is opened: the one place that changes when the
 // on-disk format or a pragma does.
 //
-// On-disk format (PRAGMA user_version = 1):
-//   events(seq INTEGER PRIMARY KEY, id TEXT, time INTEGER, attempts INTEGER, payload TEXT)
+// On-disk format (PRAGMA user_version = 2):
+//   events(seq INTEGER PRIMARY KEY, id TEXT, time INTEGER, attempts INTEGER, payload TEXT,
+//          mono_ms INTEGER NULL, boot_id TEXT NULL)
 //     One row per event waiting for a 2xx. seq is the rowid and the queue order: handed out
 //     in increasing order as readings are appended (never reused while this process runs,
 //     and above every seq in the file at open), so seq order is measurement order even when
 //     the wall clock steps backwards (NTP on a Pi without an RTC). time is the measurement
 //     time in ms since the epoch (carried, never sorted on); payload the structured
-//     CloudEvent JSON; attempts the failed sends so far.
+//     CloudEvent JSON; attempts the failed sends so far; mono_ms and boot_id the reading's
+//     monotonic time and the boot it belongs to (null when unknown, and in rows of format 1).
 //   dead_letters(seq, id, time, attempts, payload, status INTEGER NULL, reason TEXT,
-//                failed_at INTEGER)
+//                failed_at INTEGER, mono_ms INTEGER NULL, boot_id TEXT NULL)
 //     Events the endpoint refused for good, in the order they were refused (implicit rowid).
 //   No secondary index: the order is the rowid, so "the oldest" is a rowid range scan.
 //
+// Format history: 1 had no mono_ms/boot_id; opening a file of format 1 adds both columns
+// (null in the old rows) in one transaction with the user_version bump.
+//
 // Invariants:
-// - A file whose user_version is above SCHEMA_VERSION is refused (E_OUTBOX), never written:
-//   an older release must not guess at a newer format.
+// - A file whose user_version is above SCHEMA_VERSION is refused (OutboxFormatError),
+//   never written: an older release must not guess at a newer format.
 // - WAL with synchronous=NORMAL: durability comes from the outbox's own fdatasync of the
 //   -wal file once per sync window (sync-batch.ts), not from SQLite at each commit.
 //
@@ -34,7 +39,17 @@
 import Database from 'better-sqlite3';
 import { TelemetryError } from '../errors.js';
 
-export const SCHEMA_VERSION = 1;
+/** A file written by a newer release: never opened, never written, never moved aside. */
+export class OutboxFormatError extends TelemetryError {
+  constructor(path: string, version: number) {
+    super(
+      'E_OUTBOX',
+      `outbox: ${path} has format ${version}, newer than this version understands (${SCHEMA_VERSION}); run the release that wrote it, or move the file away`,
+    );
+  }
+}
+
+export const SCHEMA_VERSION = 2;
 const PAGE_SIZE = 1024;
 const WAL_AUTOCHECKPOINT_PAGES = 1000;
 const JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024;
@@ -53,7 +68,9 @@ CREATE TABLE IF NOT EXISTS events (
   id TEXT NOT NULL,
   time INTEGER NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
-  payload TEXT NOT NULL
+  payload TEXT NOT NULL,
+  mono_ms INTEGER,
+  boot_id TEXT
 );
 CREATE TABLE IF NOT EXISTS dead_letters (
   seq INTEGER NOT NULL,
@@ -63,9 +80,20 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   payload TEXT NOT NULL,
   status INTEGER,
   reason TEXT NOT NULL,
-  failed_at INTEGER NOT NULL
+  failed_at INTEGER NOT NULL,
+  mono_ms INTEGER,
+  boot_id TEXT
 );
 PRAGMA user_version = ${SCHEMA_VERSION};
+`;
+
+/** Format 1 -> 2: the reading's monotonic time and boot id, null for the rows already there. */
+const MIGRATE_FROM_1 = `
+ALTER TABLE events ADD COLUMN mono_ms INTEGER;
+ALTER TABLE events ADD COLUMN boot_id TEXT;
+ALTER TABLE dead_letters ADD COLUMN mono_ms INTEGER;
+ALTER TABLE dead_letters ADD COLUMN boot_id TEXT;
+PRAGMA user_version = 2;
 `;
 
 /** An events row as read back. */
@@ -75,15 +103,22 @@ export interface EntryRow {
   time: number;
   attempts: number;
   payload: string;
+  mono: number | null;
+  bootId: string | null;
 }
 
-export const ENTRY_COLUMNS = 'seq, id, time, attempts, payload';
+export const ENTRY_COLUMNS = 'seq, id, time, attempts, payload, mono_ms AS mono, boot_id AS bootId';
 
 /**
  * Sets the pragmas on a freshly opened handle, refuses a newer format and creates the tables.
  * Throws (E_OUTBOX, or SQLite's own error) when the file cannot be used; the caller closes it.
  */
 export function prepareOutboxDatabase(db: Database.Database, path: string): void {
+  // Before any pragma that writes (journal_mode rewrites the header): a newer file stays as it was.
+  const version = db.pragma('user_version', { simple: true });
+  if (typeof version === 'number' && version > SCHEMA_VERSION) {
+    throw new OutboxFormatError(path, version);
+  }
   db.pragma(`page_size = ${PAGE_SIZE}`);
   const mode: unknown = db.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal') {
@@ -94,12 +129,6 @@ export function prepareOutboxDatabase(db: Database.Database, path: string): void
   db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
   db.pragma('temp_store = MEMORY');
   db.pragma(`cache_size = -${CACHE_KIB}`);
-  const version = db.pragma('user_version', { simple: true });
-  if (typeof version === 'number' && version > SCHEMA_VERSION) {
-    throw new TelemetryError(
-      'E_OUTBOX',
-      `outbox: ${path} has format ${version}, newer than this version understands (${SCHEMA_VERSION})`,
-    );
-  }
+  if (version === 1) db.transaction(() => db.exec(MIGRATE_FROM_1))();
   db.exec(SCHEMA);
 }

@@ -168,6 +168,18 @@ describe.each(implementations)('$name', ({ open }) => {
     expect(outbox.deadLetters()[1]?.status).toBeNull();
   });
 
+  it("keeps each reading's monotonic time and boot id, null when the caller did not know them", () => {
+    outbox.append({ ...record('known', 1000), mono: 123_456, bootId: 'b0b0-boot' });
+    outbox.append(record('unknown', 2000));
+    const [known, unknown] = outbox.take(10);
+    expect(known).toMatchObject({ id: 'known', mono: 123_456, bootId: 'b0b0-boot' });
+    expect(unknown).toMatchObject({ id: 'unknown', mono: null, bootId: null });
+    outbox.release([known!.seq]);
+    expect(outbox.take(1)[0]).toMatchObject({ id: 'known', mono: 123_456, bootId: 'b0b0-boot', attempts: 1 });
+    outbox.deadLetter(known!.seq, 422, 'refused');
+    expect(outbox.deadLetters()[0]).toMatchObject({ id: 'known', mono: 123_456, bootId: 'b0b0-boot' });
+  });
+
   it('counts payload bytes in UTF-8', () => {
     outbox.append({ id: 'u', time: 1, payload: '{"t":"é"}' });
     expect(outbox.stats()).toMatchObject({ depth: 1, bytes: 10, inFlight: 0, deadLettered: 0, dropped: 0 });

@@ -338,7 +338,7 @@ describe('SqliteOutbox sync window', () => {
   it('imports a large batch (a long memory fallback, a prefilled backlog) in one go', () => {
     const outbox = new SqliteOutbox({ path: join(dir, 'outbox.db'), maxBytes: 1 << 30 });
     try {
-      const entries = Array.from({ length: 200_000 }, (_, i) => ({ ...event(`e${i}`, i), seq: i + 1, attempts: 0 }));
+      const entries = Array.from({ length: 200_000 }, (_, i) => ({ ...event(`e${i}`, i), seq: i + 1, attempts: 0, mono: null, bootId: null }));
       expect(outbox.importEntries(entries)).toEqual({ dropped: 0 });
       expect(outbox.take(2).map((e) => e.id)).toEqual(['e0', 'e1']);
       outbox.append(event('next', 1));
