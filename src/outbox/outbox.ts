@@ -1,8 +1,13 @@
 // The outbox boundary: events wait here, durable, between the event builder and the sender.
 //
 // Invariants every implementation keeps (test/outbox/outbox-contract.test.ts checks them):
-// - `append` returns only once the record is committed (on disk for SqliteOutbox), so a
-//   reading is stored before its first send.
+// - Durability: a reading is durable within OUTBOX_SYNC_WINDOW of being taken; a SIGKILL or
+//   power cut loses at most readings younger than that, none of which was ever sent. The
+//   outbox keeps this by itself (SqliteOutbox syncs at the end of each window by its own
+//   timer, whatever the sender does), and `take` hands out only what is synced, so a reading
+//   is on stable storage before its first send. With a window of 0 `append` returns only once
+//   the record is synced. (MemoryOutbox keeps nothing across the process: it is the fallback
+//   while the disk is away, and a fake.)
 // - `take` hands out the oldest entries first, by seq: seqs only grow and are handed out as
 //   records are appended, and readings are appended as they are measured, so seq order is
 //   measurement order. `time` is carried, never sorted on: a wall clock stepped backwards
@@ -64,7 +69,7 @@ export interface OutboxStats {
 }
 
 export interface Outbox {
-  /** Committed (durable) before it returns. */
+  /** Durable within the sync window (see the header); before it returns when the window is 0. */
   append(record: OutboxRecord): { dropped: number };
   /** Oldest first by seq (append order); leases what it returns. */
   take(limit: number): OutboxEntry[];

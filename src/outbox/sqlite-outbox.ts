@@ -11,8 +11,8 @@
 // - An event is in `events` from the commit of its append until the commit that acks it,
 //   drops it or moves it to dead_letters; each of those is one transaction.
 // - An append is staged and written with every other write of its sync window (sync-batch.ts):
-//   at once when the last flush is older than the window, otherwise at the window's end (a
-//   timer calls onSyncDue, and the next `take` flushes). `take` hands out only flushed
+//   at once when the last flush is older than the window, otherwise at the window's end by
+//   this outbox's own timer (then onSyncDue wakes the sender), whatever the sender is doing. `take` hands out only flushed
 //   entries, so a reading is on stable storage before its first send. An ack or a drop is
 //   staged too: the row leaves the file at the next flush, or at once when ACK_SYNC_BATCH
 //   wait. So a kill or a power cut loses only appends of the last window and sends again at
@@ -72,7 +72,7 @@ export interface SqliteOutboxOptions {
    * it returns.
    */
   syncWindowMs?: number;
-  /** Appends held back by the sync window are due: the next `take` syncs and hands them out. */
+  /** The window's timer synced appends held back by the window: they can be taken now. */
   onSyncDue?: () => void;
 }
 
@@ -123,7 +123,7 @@ export class SqliteOutbox implements Outbox {
       windowMs: options.syncWindowMs ?? 0,
       clock: this.clock,
       write: (entries, deletes) => this.writeStaged(entries, deletes),
-      onWindowEnd: () => onSyncDue?.(),
+      onWindowEnd: () => this.windowEnded(onSyncDue),
     });
     const isFree = (seq: number): boolean => !this.leased.has(seq) && !this.batch.deletes.has(seq);
     this.readAhead = new ReadAhead({ readAfter: (after, upTo, limit) => this.selectAfter.all(after, upTo, limit), isFree });
@@ -361,6 +361,22 @@ export class SqliteOutbox implements Outbox {
     const dropped = this.dropped(victims);
     this.sync();
     return { dropped };
+  }
+
+  /**
+   * The sync window's timer: flush now, whatever the sender does, then say that the appends
+   * can be taken. A failed flush keeps what it staged and is tried again a window later (and
+   * by the next append or take, which throws to the caller, who keeps its record elsewhere).
+   */
+  private windowEnded(onSyncDue: (() => void) | undefined): void {
+    if (this.closed) return;
+    try {
+      this.sync();
+    } catch {
+      this.batch.schedule(true);
+      return;
+    }
+    onSyncDue?.();
   }
 
   /**

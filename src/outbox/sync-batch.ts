@@ -9,7 +9,9 @@
 //   everything staged, so the next flush tries it again.
 // - A flush is due when the last one is older than `windowMs`; a window of 0 makes every
 //   flush due at once. `schedule` arms one timer (on the injected Clock) for the end of the
-//   current window; a flush or `close` cancels it.
+//   current window, or `windowMs` from now after a failed flush; a flush or `close` cancels it.
+//   The timer's owner flushes when it fires (the outbox owns its durability, whatever the
+//   sender does), so what is staged is on stable storage within one window of its append.
 import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import type { Clock } from '../clock/clock.js';
 import type { OutboxEntry } from './outbox.js';
@@ -22,7 +24,7 @@ export interface SyncBatchOptions {
   clock: Clock;
   /** Writes appends and deletes in one transaction. */
   write: (entries: readonly OutboxEntry[], deletes: readonly number[]) => void;
-  /** The window ended with writes still staged. */
+  /** The window ended with writes still staged: flush them (and call `schedule(true)` if that fails). */
   onWindowEnd: () => void;
 }
 
@@ -74,12 +76,14 @@ export class SyncBatch {
     if (this.walFd !== null) fdatasyncSync(this.walFd);
   }
 
-  /** Arms the timer for the end of the current window (once). */
-  schedule(): void {
+  /** Arms the timer for the end of the current window (once); `retry`: a full window from now. */
+  schedule(retry = false): void {
     if (this.timer) return;
     const timer = new AbortController();
     this.timer = timer;
-    this.options.clock.sleep(this.lastSyncAt + this.windowMs - this.options.clock.now(), timer.signal).then(
+    const now = this.options.clock.now();
+    const delay = retry ? this.windowMs : this.lastSyncAt + this.windowMs - now;
+    this.options.clock.sleep(Math.max(0, delay), timer.signal).then(
       () => {
         if (this.timer === timer) this.timer = null;
         this.options.onWindowEnd();

@@ -292,6 +292,40 @@ describe('SqliteOutbox sync window', () => {
     }
   });
 
+  it('syncs a reading at the end of its window by its own timer, while nobody takes (the sender backs off)', async () => {
+    const { path, clock, outbox } = windowed();
+    try {
+      outbox.append(event('sensor-1', 1));
+      await clock.advance(1);
+      outbox.append(event('sensor-2', 1)); // the second sensor, read in the same instant
+      expect(storedIds(path)).toEqual(['sensor-1']);
+      await clock.advance(99);
+      // No take: the window's end alone wrote it, so a SIGKILL from here on cannot lose it.
+      expect(storedIds(path)).toEqual(['sensor-1', 'sensor-2']);
+    } finally {
+      outbox.close();
+    }
+  });
+
+  it('tries a failed timer flush again a window later, keeping what it staged', async () => {
+    const { path, clock, outbox } = windowed();
+    const other = new Database(path);
+    try {
+      outbox.append(event('a', 1));
+      await clock.advance(10);
+      outbox.append(event('b', 2));
+      other.exec(REFUSE_INSERTS);
+      await clock.advance(90); // the timer's flush fails: nothing thrown at anyone
+      expect(storedIds(path)).toEqual(['a']);
+      other.exec('DROP TRIGGER refuse');
+      await clock.advance(100);
+      expect(storedIds(path)).toEqual(['a', 'b']);
+    } finally {
+      other.close();
+      outbox.close();
+    }
+  });
+
   it(`deletes delivered events with the next flush, or once ${ACK_SYNC_BATCH} wait, and never hands them out again`, async () => {
     const { path, clock, outbox } = windowed({ maxBytes: 1 << 30 });
     try {
