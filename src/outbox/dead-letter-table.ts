@@ -5,7 +5,11 @@
 // - At most `max` are kept: each insert prunes the oldest beyond it in the same transaction
 //   as the insert (callers run these inside their transaction).
 // - `count` mirrors the table's row count (read at open, kept up to date).
+// - Every pruned row is counted (events_dropped_total{reason="dead_letter_pruned"}) and
+//   warned about once its transaction committed.
 import type Database from 'better-sqlite3';
+import type { Logger } from '../log/logger.js';
+import type { Counters } from '../metrics/counters.js';
 import type { DeadLetter } from './outbox.js';
 import { ENTRY_COLUMNS, type EntryRow } from './sqlite-schema.js';
 
@@ -20,6 +24,8 @@ const DEAD_LETTERS_SQL = `SELECT ${ENTRY_COLUMNS}, status, reason, failed_at AS 
 
 export class DeadLetterTable {
   count: number;
+  /** Pruned by the transaction under way; reported by `committed`. */
+  private pruned = 0;
   private readonly moveFromEvents: Database.Statement<[number | null, string, number, number]>;
   private readonly insertRow: Database.Statement<
     [number, string, number, number, string, number | null, string, number, number | null, string | null]
@@ -30,6 +36,8 @@ export class DeadLetterTable {
   constructor(
     db: Database.Database,
     private readonly max: number,
+    private readonly counters?: Counters,
+    private readonly logger?: Logger,
   ) {
     this.moveFromEvents = db.prepare(
       `INSERT INTO dead_letters (seq, id, time, attempts, payload, status, reason, failed_at, mono_ms, boot_id)
@@ -62,6 +70,9 @@ export class DeadLetterTable {
   /** Call after the transaction that added `added` rows committed. */
   committed(added: number): void {
     this.count = Math.min(this.count + added, this.max);
+    const pruned = this.pruned;
+    this.pruned = 0;
+    if (pruned > 0) reportPruned(pruned, this.max, this.counters, this.logger);
   }
 
   newest(limit: number): DeadLetter[] {
@@ -70,8 +81,14 @@ export class DeadLetterTable {
 
   private prune(added: number): void {
     const excess = this.count + added - this.max;
-    if (excess > 0) this.pruneOldest.run(excess);
+    if (excess > 0) this.pruned += this.pruneOldest.run(excess).changes;
   }
+}
+
+/** Dead letters are evidence: losing one to the cap is counted and said. */
+export function reportPruned(pruned: number, max: number, counters?: Counters, logger?: Logger): void {
+  counters?.inc('events_dropped_total', { reason: 'dead_letter_pruned' }, pruned);
+  logger?.warn({ pruned, max_dead_letters: max }, 'dead letters past their cap, pruned the oldest');
 }
 
 /** Dead letters from an open database, most recent first (for inspect.ts, read-only). */

@@ -1,7 +1,9 @@
 // The outbox in memory: the fallback when the disk is away, and the fake for users' tests.
 // Same contract as SqliteOutbox (one suite tests both), nothing survives the process.
 import { systemClock, type Clock } from '../clock/clock.js';
+import type { Logger } from '../log/logger.js';
 import type { Counters } from '../metrics/counters.js';
+import { reportPruned } from './dead-letter-table.js';
 import {
   DEFAULT_DEAD_LETTER_LIMIT,
   newEntry,
@@ -20,6 +22,8 @@ export interface MemoryOutboxOptions {
   /** Dead letters kept; the oldest are forgotten beyond this. Default 1000. */
   maxDeadLetters?: number;
   counters?: Counters;
+  /** Says when dead letters are pruned. */
+  logger?: Logger;
   /** The events_dropped_total reason label. Default "outbox_full". */
   dropReason?: string;
   clock?: Clock;
@@ -44,6 +48,7 @@ export class MemoryOutbox implements Outbox {
   private readonly maxBytes: number;
   private readonly maxDeadLetters: number;
   private readonly counters: Counters | undefined;
+  private readonly logger: Logger | undefined;
   private readonly dropReason: string;
   private readonly clock: Clock;
   private readonly seqs: SeqCounter;
@@ -52,6 +57,7 @@ export class MemoryOutbox implements Outbox {
     this.maxBytes = options.maxBytes;
     this.maxDeadLetters = options.maxDeadLetters ?? 1000;
     this.counters = options.counters;
+    this.logger = options.logger;
     this.dropReason = options.dropReason ?? 'outbox_full';
     this.clock = options.clock ?? systemClock;
     this.seqs = options.seqs ?? new SeqCounter();
@@ -90,7 +96,11 @@ export class MemoryOutbox implements Outbox {
     const [item] = this.queue.remove([seq]);
     if (!item) return;
     this.dead.push({ ...toEntry(item), status, reason, failedAt: this.clock.now() });
-    if (this.dead.length > this.maxDeadLetters) this.dead = this.dead.slice(-this.maxDeadLetters);
+    const excess = this.dead.length - this.maxDeadLetters;
+    if (excess > 0) {
+      this.dead = this.dead.slice(excess);
+      reportPruned(excess, this.maxDeadLetters, this.counters, this.logger);
+    }
   }
 
   deadLetters(limit = DEFAULT_DEAD_LETTER_LIMIT): DeadLetter[] {

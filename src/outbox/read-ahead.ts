@@ -27,8 +27,12 @@ export interface PendingSlot {
 }
 
 export interface ReadAheadSource {
-  /** Rows with after < seq <= upTo, by seq, at most `limit`. */
-  readAfter(after: number, upTo: number, limit: number): EntryRow[];
+  /**
+   * Rows with after < seq <= upTo, by seq, looking at most `limit`: the readable ones, and the
+   * highest seq looked at (null when there were none). Rows it could not read are not returned
+   * (the source took them out of the queue), but the cursor still moves past them.
+   */
+  readAfter(after: number, upTo: number, limit: number): { rows: EntryRow[]; last: number | null };
   /** False for a seq that is leased or waiting to be deleted. */
   isFree(seq: number): boolean;
 }
@@ -53,15 +57,17 @@ export class ReadAhead {
     this.pending.splice(0, n);
   }
 
-  /** Reads up to WINDOW rows above the cursor and at most `upTo`; false when there are none. */
+  /**
+   * Reads up to WINDOW rows above the cursor and at most `upTo`; false when there are none.
+   * True moves the cursor forward even when every row read was unreadable (the caller loops).
+   */
   refill(upTo: number): boolean {
-    const rows = this.source.readAfter(this.cursor, upTo, WINDOW);
-    const last = rows[rows.length - 1];
-    if (!last) return false;
+    const { rows, last } = this.source.readAfter(this.cursor, upTo, WINDOW);
+    if (last === null) return false;
     for (const row of rows) {
       if (this.source.isFree(row.seq)) this.pending.push({ seq: row.seq, bytes: payloadBytes(row.payload), row });
     }
-    this.cursor = last.seq;
+    this.cursor = last;
     return true;
   }
 

@@ -20,11 +20,19 @@
 //   every append and every ack on its own. Leases are not stored: after a crash everything
 //   in the file is pending again. A failed flush keeps what it staged and is tried again by
 //   the next one; `unsaved()` hands the appends over to the caller instead.
+// - Nothing read back from the file throws past this class for one bad row: a row SQLite
+//   cannot read (SQLITE_CORRUPT on its page) or whose fields are not what the format says
+//   moves to the dead letters with reason `unreadable` (or, if even that fails, is deleted;
+//   if that fails too, skipped until the next start), is counted
+//   (events_dead_lettered_total{status="unreadable"}, else events_dropped_total{reason=
+//   "unreadable"}) and logged once, and the queue goes on.
 // - The byte total (sum of UTF-8 payload lengths) is at most maxBytes after every append,
 //   except while in-flight entries alone exceed it (they are never dropped).
 import Database from 'better-sqlite3';
 import { systemClock, type Clock } from '../clock/clock.js';
 import { TelemetryError } from '../errors.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log/logger.js';
 import type { Counters } from '../metrics/counters.js';
 import { DeadLetterTable } from './dead-letter-table.js';
 import { oldestFree, type Victim } from './eviction.js';
@@ -40,7 +48,7 @@ import {
 } from './outbox.js';
 import { ReadAhead } from './read-ahead.js';
 import { SeqCounter } from './seq-counter.js';
-import { ENTRY_COLUMNS, prepareOutboxDatabase, type EntryRow } from './sqlite-schema.js';
+import { checkEntryRow, ENTRY_COLUMNS, prepareOutboxDatabase, type EntryRow } from './sqlite-schema.js';
 import { classifyStorageFault } from './storage-fault.js';
 import { SyncBatch } from './sync-batch.js';
 
@@ -59,6 +67,8 @@ export interface SqliteOutboxOptions {
   /** Dead letters kept; the oldest are pruned beyond this. Default 1000. */
   maxDeadLetters?: number;
   counters?: Counters;
+  /** Says when a row is unreadable or dead letters are pruned. */
+  logger?: Logger;
   clock?: Clock;
   seqs?: SeqCounter;
   /**
@@ -81,7 +91,10 @@ export class SqliteOutbox implements Outbox {
   private readonly db: Database.Database;
   private readonly maxBytes: number;
   private readonly counters: Counters | undefined;
+  private readonly logger: Logger | undefined;
   private readonly clock: Clock;
+  /** Unreadable rows that could not even be deleted: never handed out (until the next open). */
+  private readonly skipped = new Set<number>();
   private readonly seqs: SeqCounter;
   private depth = 0;
   private totalBytes = 0;
@@ -99,9 +112,10 @@ export class SqliteOutbox implements Outbox {
   private syncedSeq = 0;
 
   private readonly insertEvent: Database.Statement<[number, string, number, number, string, number | null, string | null]>;
-  private readonly selectEvent: Database.Statement<[number], EntryRow>;
+  private readonly selectEvent: Database.Statement<[number], unknown>;
+  private readonly selectSeqsAfter: Database.Statement<[number, number, number], { seq: number }>;
   private readonly selectBytes: Database.Statement<[number], { bytes: number }>;
-  private readonly selectAfter: Database.Statement<[number, number, number], EntryRow>;
+  private readonly selectAfter: Database.Statement<[number, number, number], { seq: number }>;
   private readonly selectOldest: Database.Statement<[number, number], Victim>;
   private readonly deleteEvent: Database.Statement<[number]>;
   private readonly bumpAttempts: Database.Statement<[number]>;
@@ -115,6 +129,7 @@ export class SqliteOutbox implements Outbox {
     this.path = options.path;
     this.maxBytes = options.maxBytes;
     this.counters = options.counters;
+    this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
     this.seqs = options.seqs ?? new SeqCounter();
     const onSyncDue = options.onSyncDue;
@@ -125,12 +140,12 @@ export class SqliteOutbox implements Outbox {
       write: (entries, deletes) => this.writeStaged(entries, deletes),
       onWindowEnd: () => this.windowEnded(onSyncDue),
     });
-    const isFree = (seq: number): boolean => !this.leased.has(seq) && !this.batch.deletes.has(seq);
-    this.readAhead = new ReadAhead({ readAfter: (after, upTo, limit) => this.selectAfter.all(after, upTo, limit), isFree });
+    const isFree = (seq: number): boolean => !this.leased.has(seq) && !this.batch.deletes.has(seq) && !this.skipped.has(seq);
+    this.readAhead = new ReadAhead({ readAfter: (after, upTo, limit) => this.readAfter(after, upTo, limit), isFree });
     this.db = new Database(options.path);
     try {
       prepareOutboxDatabase(this.db, options.path);
-      this.dead = new DeadLetterTable(this.db, options.maxDeadLetters ?? 1000);
+      this.dead = new DeadLetterTable(this.db, options.maxDeadLetters ?? 1000, options.counters, options.logger);
       this.insertEvent = this.db.prepare(
         'INSERT INTO events (seq, id, time, attempts, payload, mono_ms, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
@@ -139,6 +154,7 @@ export class SqliteOutbox implements Outbox {
       this.selectAfter = this.db.prepare(
         `SELECT ${ENTRY_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
       );
+      this.selectSeqsAfter = this.db.prepare('SELECT seq FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
       this.selectOldest = this.db.prepare(
         'SELECT seq, octet_length(payload) AS bytes FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
       );
@@ -205,10 +221,11 @@ export class SqliteOutbox implements Outbox {
       if (this.readAhead.isEmpty && !this.readAhead.refill(this.syncedSeq)) break;
       const chosen = this.readAhead.peek(limit - out.length);
       // Read before changing anything: a failed read leaves the queue as it was.
-      const rows = chosen.map((slot) => slot.row ?? this.selectEvent.get(slot.seq));
+      const rows = chosen.map((slot) => slot.row ?? this.readRow(slot.seq));
       this.readAhead.shift(chosen.length);
       chosen.forEach((slot, i) => {
         const row = rows[i];
+        if (row === 'unreadable') return; // out of the queue, accounted for
         if (!row) {
           // deleted behind our back: nothing to send
           this.depth -= 1;
@@ -361,6 +378,79 @@ export class SqliteOutbox implements Outbox {
     const dropped = this.dropped(victims);
     this.sync();
     return { dropped };
+  }
+
+  /** Rows above `after` for the read-ahead window; unreadable ones go (see the header). */
+  private readAfter(after: number, upTo: number, limit: number): { rows: EntryRow[]; last: number | null } {
+    let raw: { seq: number }[];
+    try {
+      raw = this.selectAfter.all(after, upTo, limit);
+    } catch (err) {
+      if (classifyStorageFault(err) !== 'corrupt') throw err;
+      // One row's page is damaged: read them one by one to find it (the seqs alone still read).
+      const rows: EntryRow[] = [];
+      const seqs = this.selectSeqsAfter.all(after, upTo, limit);
+      for (const { seq } of seqs) {
+        const row = this.readRow(seq);
+        if (row && row !== 'unreadable') rows.push(row);
+      }
+      return { rows, last: seqs.at(-1)?.seq ?? null };
+    }
+    const rows: EntryRow[] = [];
+    for (const r of raw) {
+      const row = checkEntryRow(r);
+      if (typeof row === 'string') this.unreadable(r.seq, row);
+      else rows.push(row);
+    }
+    return { rows, last: raw.at(-1)?.seq ?? null };
+  }
+
+  /** One row by seq: undefined when it is gone, 'unreadable' when it was taken out of the queue. */
+  private readRow(seq: number): EntryRow | 'unreadable' | undefined {
+    let raw: unknown;
+    try {
+      raw = this.selectEvent.get(seq);
+    } catch (err) {
+      if (classifyStorageFault(err) !== 'corrupt') throw err;
+      this.unreadable(seq, errorMessage(err));
+      return 'unreadable';
+    }
+    if (raw === undefined) return undefined;
+    const row = checkEntryRow(raw);
+    if (typeof row !== 'string') return row;
+    this.unreadable(seq, row);
+    return 'unreadable';
+  }
+
+  /** Takes an unreadable row out of the queue: to the dead letters, else deleted, else skipped. */
+  private unreadable(seq: number, problem: string): void {
+    let bytes = 0;
+    try {
+      bytes = this.selectBytes.get(seq)?.bytes ?? 0;
+    } catch {
+      // its size cannot be read either: the byte total is off by that row until the next open
+    }
+    let outcome: 'dead_lettered' | 'deleted' | 'skipped' = 'dead_lettered';
+    try {
+      this.db.transaction(() => {
+        this.dead.moveFromQueue(seq, null, 'unreadable', this.clock.now());
+        this.deleteEvent.run(seq);
+      })();
+      this.dead.committed(1);
+      this.counters?.inc('events_dead_lettered_total', { status: 'unreadable' });
+    } catch {
+      try {
+        this.deleteEvent.run(seq);
+        outcome = 'deleted';
+      } catch {
+        outcome = 'skipped';
+        this.skipped.add(seq);
+      }
+      this.counters?.inc('events_dropped_total', { reason: 'unreadable' });
+    }
+    this.depth -= 1;
+    this.totalBytes -= bytes;
+    this.logger?.warn({ seq, problem, outcome }, 'outbox row unreadable, took it out of the queue');
   }
 
   /**

@@ -107,6 +107,22 @@ export interface EntryRow {
   bootId: string | null;
 }
 
+/**
+ * The row as the format says it must be, or what is wrong with it (a flipped bit on an SD
+ * card can turn a column into another type: SQLite's columns hold any type).
+ */
+export function checkEntryRow(raw: unknown): EntryRow | string {
+  if (typeof raw !== 'object' || raw === null) return 'not a row';
+  const r = raw as Record<string, unknown>;
+  if (typeof r.id !== 'string' || r.id.length === 0) return 'id is not a non-empty text';
+  if (!Number.isSafeInteger(r.time)) return 'time is not an integer';
+  if (!Number.isSafeInteger(r.attempts) || (r.attempts as number) < 0) return 'attempts is not a count';
+  if (typeof r.payload !== 'string') return 'payload is not a text';
+  if (r.mono !== null && typeof r.mono !== 'number') return 'mono_ms is not a number or null';
+  if (r.bootId !== null && typeof r.bootId !== 'string') return 'boot_id is not a text or null';
+  return raw as EntryRow;
+}
+
 export const ENTRY_COLUMNS = 'seq, id, time, attempts, payload, mono_ms AS mono, boot_id AS bootId';
 
 /**
