@@ -10,7 +10,7 @@ import { eventContext, type EventContext } from './event/event-shape.js';
 import type { Reading } from './event/reading.js';
 import type { Logger } from './log/logger.js';
 import { Counters } from './metrics/counters.js';
-import { openOutbox } from './outbox/open-outbox.js';
+import { openOutbox, untilOutboxOnDisk } from './outbox/open-outbox.js';
 import type { Outbox } from './outbox/outbox.js';
 import { Sampler } from './sampler/sampler.js';
 import { Forwarder } from './sender/forwarder.js';
@@ -64,6 +64,8 @@ export class Daemon {
   private readonly gpio: Gpio | null;
   private readonly sensorOverride: Sensor[] | undefined;
   private readonly firstReading: () => void;
+  /** READY=1 needs the outbox on disk (met at once for an injected outbox). */
+  private readonly outboxOnDisk: () => void;
   private readonly readiness: Readiness;
   private readonly watchdog: Watchdog | null;
   private readonly eventContext: EventContext;
@@ -87,7 +89,7 @@ export class Daemon {
     this.eventContext = eventContext(config);
     this.history = new RingHistory({ clock: this.clock });
     this.readiness = new Readiness({ notifier: this.notifier, timeoutMs: config.startTimeoutMs, clock: this.clock, logger: this.logger });
-    const outboxOpen = this.readiness.require('outbox');
+    this.outboxOnDisk = this.readiness.require('outbox on disk');
     this.firstReading = this.readiness.require('first-reading');
     this.watchdog = config.watchdogMs ? new Watchdog({ notifier: this.notifier, intervalMs: config.watchdogMs, clock: this.clock, logger: this.logger }) : null;
 
@@ -100,7 +102,7 @@ export class Daemon {
       syncWindowMs: delivery.outboxSyncWindowMs,
       onSyncDue: () => this.forwarder.notify(),
     });
-    outboxOpen();
+    if (deps.outbox) this.outboxOnDisk();
     this.sender = new HttpSender({ endpoint, clock: this.clock, connections: delivery.concurrency, ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) });
     const heap = deps.heap !== undefined ? deps.heap : v8HeapProbe();
     this.heapGovernor = heap ? new HeapGovernor(heap, { onCollect: () => this.counters.inc('heap_collections_total') }) : null;
@@ -144,6 +146,7 @@ export class Daemon {
       this.statusServer = await startStatusServer({ host, port, snapshot: () => this.snapshot(), history: this.history, metrics: lazyStatusMetrics(() => this.snapshot(), this.sendDurations), logger: this.logger });
       this.logger.info({ url: this.statusServer.url }, 'status server listening');
     }
+    void untilOutboxOnDisk(this.outbox, this.clock, this.delivering.signal).then((onDisk) => onDisk && this.outboxOnDisk());
     this.forwarder.start(this.delivering.signal);
     this.actuators = await claimActuators(this.config, this.gpio, this.clock, this.logger);
     this.sensors = this.sensorOverride ?? this.config.sensors.map((s) => createSensor(s, this.config.sampling, this.clock, this.powerProbe(s.name)));
