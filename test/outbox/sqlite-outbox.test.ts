@@ -1,7 +1,7 @@
 // The disk outbox against real files and a real crash: what survives, what is moved aside,
 // and what happens while the data dir cannot be used.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,6 +141,18 @@ describe('SqliteOutbox on disk', () => {
 });
 
 describe('openOutbox', () => {
+  it('creates the outbox files 0600 in a 0700 directory', () => {
+    const dataDir = join(dir, 'data');
+    const outbox = openResilientOutbox({ dataDir, maxBytes: 1 << 20, logger: silentLogger(), counters: new Counters(), clock: new FakeClock() });
+    try {
+      outbox.append(event('private', 1));
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      for (const f of ['outbox.db', 'outbox.db-wal', 'outbox.db-shm']) expect(statSync(join(dataDir, f)).mode & 0o777, f).toBe(0o600);
+    } finally {
+      outbox.close();
+    }
+  });
+
   it('moves a corrupt file aside with a timestamp, says so, and starts a new one', () => {
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir);
