@@ -137,7 +137,7 @@ describe('SqliteOutbox on disk', () => {
     } finally {
       outbox.close();
     }
-  });
+   }, 90_000); // three children fsyncing every append: slow on a loaded 2-core machine, not wrong
 });
 
 describe('openOutbox', () => {
