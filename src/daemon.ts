@@ -13,7 +13,7 @@ import { eventContext, type EventContext } from './event/event-shape.js';
 import type { Reading } from './event/reading.js';
 import type { Logger } from './log/logger.js';
 import { Counters } from './metrics/counters.js';
-import { openOutbox } from './outbox/open-outbox.js';
+import { openOutbox, untilOutboxOnDisk } from './outbox/open-outbox.js';
 import type { Outbox } from './outbox/outbox.js';
 import { Sampler } from './sampler/sampler.js';
 import { Forwarder } from './sender/forwarder.js';
@@ -76,6 +76,8 @@ export class Daemon {
   private readonly gpio: Gpio | null;
   private readonly sensorOverride: Sensor[] | undefined;
   private readonly firstReading: () => void;
+  /** READY=1 needs the outbox on disk (met at once for an injected outbox). */
+  private readonly outboxOnDisk: () => void;
   private readonly readiness: Readiness;
   private readonly watchdog: Watchdog | null;
   private readonly eventContext: EventContext;
@@ -105,7 +107,7 @@ export class Daemon {
     this.eventContext = eventContext(config);
     this.history = new RingHistory({ clock: this.clock });
     this.readiness = new Readiness({ notifier: this.notifier, timeoutMs: config.startTimeoutMs, clock: this.clock, logger: this.logger });
-    const outboxOpen = this.readiness.require('outbox');
+    this.outboxOnDisk = this.readiness.require('outbox on disk');
     this.firstReading = this.readiness.require('first-reading');
     this.watchdog = config.watchdogMs ? new Watchdog({ notifier: this.notifier, intervalMs: config.watchdogMs, clock: this.clock, logger: this.logger }) : null;
     this.timeKeeper = new TimeKeeper({ clock: this.clock, host: deps.host ?? new SystemHostTime(), floorMs: deps.floorMs ?? buildTimeMs(), syncWaitMs: config.timeSyncWaitMs, counters: this.counters, logger: this.logger });
@@ -121,7 +123,7 @@ export class Daemon {
       syncWindowMs: delivery.outboxSyncWindowMs,
       onSyncDue: () => this.forwarder.notify(),
     });
-    outboxOpen();
+    if (deps.outbox) this.outboxOnDisk();
     this.sender = new HttpSender({ endpoint, clock: this.clock, connections: delivery.concurrency, ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}) });
     const heap = deps.heap !== undefined ? deps.heap : v8HeapProbe();
     this.heapGovernor = heap ? new HeapGovernor(heap, { onCollect: () => this.counters.inc('heap_collections_total') }) : null;
@@ -169,6 +171,7 @@ export class Daemon {
       const { host, port } = this.config.statusListen;
       this.statusServer = await startStatusServer({ host, port, snapshot: () => this.snapshot(), history: this.history, metrics: lazyStatusMetrics(() => this.snapshot(), this.sendDurations), logger: this.logger });
     }
+    void untilOutboxOnDisk(this.outbox, this.clock, this.delivering.signal).then((onDisk) => onDisk && this.outboxOnDisk());
     this.forwarder.start(this.delivering.signal);
     const { sensors, ledPin, sampling } = this.config;
     this.actuators = await claimActuators({ sensors, ledPin, powerOffMs: sampling.powerOffMs, powerSettleMs: sampling.powerSettleMs }, this.gpio, this.clock, this.logger);
@@ -256,7 +259,6 @@ export class Daemon {
     this.counters.inc('events_queued_total');
     if (dropped > 0) this.logger.warn({ dropped, outbox_max_bytes: this.config.delivery.outboxMaxBytes }, 'outbox full, dropped the oldest events');
     this.logger.debug({ event_id: reading.id, sensor: reading.sensor, temp: reading.temperature, hum: reading.humidity }, 'reading queued');
-    if (reading.mono !== undefined) this.timeKeeper.remember(reading.id, reading.mono);
     this.forwarder.notify();
     this.history.add(reading);
   }

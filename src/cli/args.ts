@@ -8,6 +8,8 @@ export type CommandName = (typeof COMMANDS)[number];
 
 export interface ParsedArgs {
   command: CommandName;
+  /** `outbox replay`: the one command that takes a second word. */
+  subcommand?: string;
   /** Option values given as flags, keyed by environment variable name. */
   flags: Record<string, string>;
   /** Flags of a subcommand (endpoint: --port, --host, --user; check: --no-send ...). */
@@ -26,6 +28,8 @@ const LOCAL_FLAGS = {
   'no-send': { type: 'boolean' },
   url: { type: 'string' },
   limit: { type: 'string' },
+  status: { type: 'string' },
+  since: { type: 'string' },
 } as const;
 
 export function parseCliArgs(argv: readonly string[]): ParsedArgs {
@@ -38,6 +42,7 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     throw new UsageError(`${(err as Error).message.replace(/\. To specify.*$/s, '')} (see dht-telemetry --help)`);
   }
   const [first, ...rest] = parsed.positionals;
+  const subcommand = first === 'outbox' ? rest.shift() : undefined;
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" (see dht-telemetry --help)`);
   const command = (first ?? 'run') as CommandName;
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${first}" (expected one of ${COMMANDS.join(', ')})`);
@@ -48,5 +53,5 @@ export function parseCliArgs(argv: readonly string[]): ParsedArgs {
     if (option) flags[option.env] = typeof value === 'boolean' ? String(value) : String(value);
     else if (key !== 'help' && key !== 'version') local[key] = value as string | boolean | string[];
   }
-  return { command, flags, local, help: parsed.values.help === true, version: parsed.values.version === true };
+  return { command, ...(subcommand !== undefined ? { subcommand } : {}), flags, local, help: parsed.values.help === true, version: parsed.values.version === true };
 }

@@ -61,7 +61,7 @@ export async function main(argv: readonly string[], env: RawConfig, io: Io = pro
       case 'outbox':
       {
         const { dataDir } = loadConfig(raw, { requireEndpoint: false }).delivery;
-        return (await import('./outbox-command.js')).outboxCommand(dataDir, Number(args.local.limit ?? 20), io.stdout);
+        return (await import('./outbox-command.js')).outboxCommand(dataDir, args, io.stdout);
       }
     }
   } catch (err) {

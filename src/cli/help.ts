@@ -14,6 +14,7 @@ export function helpText(version: string): string {
     '  read       take one reading and print it as JSON',
     '  health     ask a running daemon\'s /healthz (exit 0 healthy, 1 not) [--url http://127.0.0.1:9464/healthz]',
     '  outbox     list the dead-letter table of DATA_DIR [--limit 20]',
+    '  outbox replay  put dead letters back into the queue, in their order [--status N] [--since TIME]',
     '',
     'Every option is an environment variable and a flag; flags win. Defaults (and, for durations, ranges) in brackets.',
   ];

@@ -71,8 +71,6 @@ export interface TimeKeeperOptions {
 
 /** Remembered ids, so a reading retried after its re-stamp is counted once. */
 const COUNTED_IDS_MAX = 10_000;
-/** Monotonic times remembered for outbox rows that do not carry their own (about 1 MB). */
-const REMEMBERED_MAX = 20_000;
 
 export class TimeKeeper {
   readonly bootId: string | null;
@@ -87,7 +85,6 @@ export class TimeKeeper {
   /** Until when (Clock.now()) the host's "synchronized" answer is taken as still true. */
   private hostSyncedUntil = -Infinity;
   private readonly counted = new Set<string>();
-  private readonly remembered = new Map<string, number>();
 
   constructor(options: TimeKeeperOptions) {
     this.o = options;
@@ -99,21 +96,8 @@ export class TimeKeeper {
   /** The stamp of a reading taken at monotonic `mono`. */
   stamp(mono: number): Stamp {
     this.observe();
-    return { time: wallTimeOf(this.o.clock, mono), mono, bootId: this.bootId };
-  }
-
-  /**
-   * Keeps a reading's monotonic time by its id, for outboxes whose rows do not carry
-   * `mono` and `bootId` themselves (rows written by an older release, or an outbox
-   * without those columns): the readings this process took can still be re-stamped.
-   * Bounded: the oldest are forgotten first.
-   */
-  remember(id: string, mono: number): void {
-    if (this.remembered.size >= REMEMBERED_MAX) {
-      const oldest = this.remembered.keys().next();
-      if (!oldest.done) this.remembered.delete(oldest.value);
-    }
-    this.remembered.set(id, mono);
+    // Whole milliseconds: the outbox stores epoch ms as an integer (sqlite-schema.ts checks it).
+    return { time: Math.round(wallTimeOf(this.o.clock, mono)), mono, bootId: this.bootId };
   }
 
   /** Notices a step of the wall clock; cheap, called on every stamp and every send. */
@@ -181,8 +165,7 @@ export class TimeKeeper {
   /** The entry's monotonic time on THIS boot's clock, or null when it has none or is from another boot. */
   private monoOf(entry: TimedEntry): number | null {
     const mono = entry.mono ?? null;
-    if (mono !== null) return entry.bootId != null && entry.bootId === this.bootId ? mono : null;
-    return this.remembered.get(entry.id) ?? null;
+    return mono !== null && entry.bootId != null && entry.bootId === this.bootId ? mono : null;
   }
 
   state(): ClockState {

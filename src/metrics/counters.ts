@@ -7,7 +7,7 @@ export const COUNTER_HELP = {
   events_queued_total: 'Events committed to the outbox',
   events_sent_total: 'Events delivered with a 2xx answer',
   events_retried_total: 'Send attempts that failed and will be retried, by reason',
-  events_dropped_total: 'Events dropped, by reason (outbox full, memory fallback full)',
+  events_dropped_total: 'Events dropped, by reason (outbox full, memory fallback full, unreadable row, dead letter pruned)',
   events_dead_lettered_total: 'Events moved to the dead letters, by status (400/406/413/422; invalid_request: unsendable; unreadable: a stored payload that does not parse)',
   auth_failures_total: 'Sends refused with 403 (wrong credentials)',
   commands_total: 'Cloud-to-device commands received, by command and result',

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { TelemetryError } from '../errors.js';
 import { DEFAULT_DEAD_LETTER_LIMIT, type DeadLetter } from './outbox.js';
-import { OUTBOX_FILE, selectDeadLetters } from './sqlite-outbox.js';
+import { selectDeadLetters } from './dead-letter-table.js';
+import { OUTBOX_FILE } from './sqlite-outbox.js';
 
 /** Dead letters in `${dataDir}/outbox.db`, most recent first. Throws E_OUTBOX when there is no outbox. */
 export function listDeadLetters(dataDir: string, limit = DEFAULT_DEAD_LETTER_LIMIT): DeadLetter[] {

@@ -1,9 +1,12 @@
 // The outbox in memory: the fallback when the disk is away, and the fake for users' tests.
 // Same contract as SqliteOutbox (one suite tests both), nothing survives the process.
 import { systemClock, type Clock } from '../clock/clock.js';
+import type { Logger } from '../log/logger.js';
 import type { Counters } from '../metrics/counters.js';
+import { reportPruned } from './dead-letter-table.js';
 import {
   DEFAULT_DEAD_LETTER_LIMIT,
+  newEntry,
   payloadBytes,
   type DeadLetter,
   type Outbox,
@@ -19,6 +22,8 @@ export interface MemoryOutboxOptions {
   /** Dead letters kept; the oldest are forgotten beyond this. Default 1000. */
   maxDeadLetters?: number;
   counters?: Counters;
+  /** Says when dead letters are pruned. */
+  logger?: Logger;
   /** The events_dropped_total reason label. Default "outbox_full". */
   dropReason?: string;
   clock?: Clock;
@@ -43,6 +48,7 @@ export class MemoryOutbox implements Outbox {
   private readonly maxBytes: number;
   private readonly maxDeadLetters: number;
   private readonly counters: Counters | undefined;
+  private readonly logger: Logger | undefined;
   private readonly dropReason: string;
   private readonly clock: Clock;
   private readonly seqs: SeqCounter;
@@ -51,13 +57,14 @@ export class MemoryOutbox implements Outbox {
     this.maxBytes = options.maxBytes;
     this.maxDeadLetters = options.maxDeadLetters ?? 1000;
     this.counters = options.counters;
+    this.logger = options.logger;
     this.dropReason = options.dropReason ?? 'outbox_full';
     this.clock = options.clock ?? systemClock;
     this.seqs = options.seqs ?? new SeqCounter();
   }
 
   append(record: OutboxRecord): { dropped: number } {
-    this.queue.insert(toItem({ ...record, seq: this.seqs.next(), attempts: 0 }));
+    this.queue.insert(toItem(newEntry(record, this.seqs.next())));
     const victims = this.queue.victimsToFit(this.maxBytes);
     this.queue.remove(victims.map((v) => v.seq));
     if (victims.length > 0) {
@@ -89,7 +96,11 @@ export class MemoryOutbox implements Outbox {
     const [item] = this.queue.remove([seq]);
     if (!item) return;
     this.dead.push({ ...toEntry(item), status, reason, failedAt: this.clock.wallNow() });
-    if (this.dead.length > this.maxDeadLetters) this.dead = this.dead.slice(-this.maxDeadLetters);
+    const excess = this.dead.length - this.maxDeadLetters;
+    if (excess > 0) {
+      this.dead = this.dead.slice(excess);
+      reportPruned(excess, this.maxDeadLetters, this.counters, this.logger);
+    }
   }
 
   deadLetters(limit = DEFAULT_DEAD_LETTER_LIMIT): DeadLetter[] {
@@ -146,7 +157,7 @@ export class MemoryOutbox implements Outbox {
 }
 
 function toItem(entry: OutboxEntry): MemoryItem {
-  return { seq: entry.seq, time: entry.time, bytes: payloadBytes(entry.payload), id: entry.id, payload: entry.payload, mono: entry.mono ?? null, bootId: entry.bootId ?? null, attempts: entry.attempts };
+  return { seq: entry.seq, time: entry.time, bytes: payloadBytes(entry.payload), id: entry.id, payload: entry.payload, mono: entry.mono, bootId: entry.bootId, attempts: entry.attempts };
 }
 
 function toEntry(item: MemoryItem): OutboxEntry {

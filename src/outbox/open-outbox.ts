@@ -1,11 +1,21 @@
 // Opens the outbox the daemon uses: SQLite in `${dataDir}/outbox.db`, wrapped so that a
 // disk that is away (unwritable, full, failing) or a corrupt file never stops the daemon
-// and never loses a reading the process still holds (see resilient-outbox.ts).
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+// once it runs and never loses a reading the process still holds (see resilient-outbox.ts).
+//
+// Invariants:
+// - The data directory is locked (data-dir-lock.ts) before the outbox file is opened, and
+//   unlocked when the outbox closes. Another daemon holding it is fatal at once
+//   (DataDirInUseError); a directory that cannot be written is the disk being away.
+// - The outbox file is created 0600 (SQLite gives its -wal and -shm the same mode) in a
+//   0700 directory.
+// - At start, READY=1 needs the outbox on disk: `untilOutboxOnDisk` tries the disk again
+//   every second until it opens or the start deadline passes (then the daemon exits).
+import { chmodSync, closeSync, existsSync, openSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { systemClock, type Clock } from '../clock/clock.js';
+import { sleepQuietly, systemClock, type Clock } from '../clock/clock.js';
 import type { Logger } from '../log/logger.js';
 import type { Counters } from '../metrics/counters.js';
+import { DATA_FILE_MODE, DataDirInUseError, DataDirLock, makeDataDir } from './data-dir-lock.js';
 import { MemoryOutbox } from './memory-outbox.js';
 import type { Outbox } from './outbox.js';
 import { ResilientOutbox } from './resilient-outbox.js';
@@ -42,13 +52,28 @@ export function openResilientOutbox(options: OpenOutboxOptions): ResilientOutbox
   const clock = options.clock ?? systemClock;
   const seqs = new SeqCounter();
   const memoryMaxBytes = options.memoryMaxBytes ?? Math.min(options.maxBytes, DEFAULT_MEMORY_MAX_BYTES);
+  let lock: DataDirLock | null = null;
+  const takeLock = (): void => {
+    lock ??= DataDirLock.acquire(options.dataDir);
+  };
+  try {
+    takeLock();
+  } catch (err) {
+    if (err instanceof DataDirInUseError) throw err;
+    // The directory cannot be used yet: the disk is away, taken again with it (openDisk).
+  }
   return new ResilientOutbox({
-    openDisk: () => openDiskOutbox({ ...options, clock, seqs }),
+    openDisk: () => {
+      takeLock();
+      return openDiskOutbox({ ...options, clock, seqs });
+    },
+    afterClose: () => lock?.release(),
     moveDiskAside: () => moveCorruptAside(options.dataDir, clock, options.logger),
     memory: new MemoryOutbox({
       maxBytes: memoryMaxBytes,
       maxDeadLetters: options.maxDeadLetters,
       counters: options.counters,
+      logger: options.logger,
       dropReason: 'memory_full',
       clock,
       seqs,
@@ -65,13 +90,16 @@ export function openResilientOutbox(options: OpenOutboxOptions): ResilientOutbox
  * aside (see moveCorruptAside) and a new database is started. Throws when the disk is unusable.
  */
 export function openDiskOutbox(options: OpenOutboxOptions & { clock: Clock; seqs: SeqCounter }): SqliteOutbox {
-  mkdirSync(options.dataDir, { recursive: true });
+  makeDataDir(options.dataDir);
+  const path = join(options.dataDir, OUTBOX_FILE);
+  createPrivate(path);
   const open = (onCorrupt?: () => void): SqliteOutbox =>
     new SqliteOutbox({
-      path: join(options.dataDir, OUTBOX_FILE),
+      path,
       maxBytes: options.maxBytes,
       maxDeadLetters: options.maxDeadLetters,
       counters: options.counters,
+      logger: options.logger,
       clock: options.clock,
       seqs: options.seqs,
       syncWindowMs: options.syncWindowMs ?? 0,
@@ -86,7 +114,31 @@ export function openDiskOutbox(options: OpenOutboxOptions & { clock: Clock; seqs
     });
   } catch (err) {
     if (!moved) throw err;
+    createPrivate(path);
     return open();
+  }
+}
+
+/** The file exists with mode 0600 before SQLite opens it: SQLite creates the -wal and -shm with the same mode. */
+function createPrivate(path: string): void {
+  closeSync(openSync(path, 'a', DATA_FILE_MODE));
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(path + suffix)) chmodSync(path + suffix, DATA_FILE_MODE);
+  }
+}
+
+/**
+ * READY=1 needs the outbox open on disk: resolves true once it is, trying the disk again every
+ * `everyMs` (a ResilientOutbox that started on memory), false when `signal` aborts first (the
+ * start deadline, or a stop). An outbox that is not a ResilientOutbox is taken as it is.
+ */
+export async function untilOutboxOnDisk(outbox: Outbox, clock: Clock, signal: AbortSignal, everyMs = 1000): Promise<boolean> {
+  if (!(outbox instanceof ResilientOutbox)) return true;
+  for (;;) {
+    if (outbox.stats().storage === 'disk') return true;
+    if (signal.aborted) return false;
+    await sleepQuietly(clock, everyMs, signal);
+    if (!signal.aborted) outbox.retryDiskNow();
   }
 }
 

@@ -1,8 +1,13 @@
 // The outbox boundary: events wait here, durable, between the event builder and the sender.
 //
 // Invariants every implementation keeps (test/outbox/outbox-contract.test.ts checks them):
-// - `append` returns only once the record is committed (on disk for SqliteOutbox), so a
-//   reading is stored before its first send.
+// - Durability: a reading is durable within OUTBOX_SYNC_WINDOW of being taken; a SIGKILL or
+//   power cut loses at most readings younger than that, none of which was ever sent. The
+//   outbox keeps this by itself (SqliteOutbox syncs at the end of each window by its own
+//   timer, whatever the sender does), and `take` hands out only what is synced, so a reading
+//   is on stable storage before its first send. With a window of 0 `append` returns only once
+//   the record is synced. (MemoryOutbox keeps nothing across the process: it is the fallback
+//   while the disk is away, and a fake.)
 // - `take` hands out the oldest entries first, by seq: seqs only grow and are handed out as
 //   records are appended, and readings are appended as they are measured, so seq order is
 //   measurement order. `time` is carried, never sorted on: a wall clock stepped backwards
@@ -26,13 +31,17 @@ export interface OutboxRecord {
   time: number;
   /** The encoded HTTP message (event/event-shape.ts HttpMessage) as JSON: headers without credentials, and body. */
   payload: string;
-  /** Monotonic ms when the reading was taken, and the boot it counts in (src/clock/time-keeper.ts re-stamps by them). */
+  /** The reading's monotonic time (ms), when known: lets a later wall-clock fix re-stamp it (src/clock/time-keeper.ts). */
   mono?: number | null;
+  /** The boot the monotonic time belongs to (/proc/sys/kernel/random/boot_id), when known. */
   bootId?: string | null;
 }
 
 export interface OutboxEntry extends OutboxRecord {
   seq: number;
+  /** Absent in the append input: null. */
+  mono: number | null;
+  bootId: string | null;
   /** Failed attempts so far (releases). */
   attempts: number;
 }
@@ -60,7 +69,7 @@ export interface OutboxStats {
 }
 
 export interface Outbox {
-  /** Committed (durable) before it returns. */
+  /** Durable within the sync window (see the header); before it returns when the window is 0. */
   append(record: OutboxRecord): { dropped: number };
   /** Oldest first by seq (append order); leases what it returns. */
   take(limit: number): OutboxEntry[];
@@ -80,4 +89,9 @@ export const DEFAULT_DEAD_LETTER_LIMIT = 100;
 
 export function payloadBytes(payload: string): number {
   return Buffer.byteLength(payload, 'utf8');
+}
+
+/** The entry an append makes of its input: no attempts yet, unknown times as null. */
+export function newEntry(record: OutboxRecord, seq: number): OutboxEntry {
+  return { id: record.id, time: record.time, payload: record.payload, mono: record.mono ?? null, bootId: record.bootId ?? null, seq, attempts: 0 };
 }

@@ -52,6 +52,8 @@ export interface ResilientOutboxOptions {
   retryMs: number;
   /** Added to the outbox's log lines (e.g. dataDir). */
   logFields?: Record<string, unknown>;
+  /** Called once the outbox closed (releases the data-dir lock). */
+  afterClose?: () => void;
 }
 
 interface PendingDeadLetter {
@@ -85,10 +87,6 @@ export class ResilientOutbox implements Outbox {
     } catch (err) {
       this.diskFailed(err, 'open');
     }
-  }
-
-  get storage(): 'disk' | 'memory' {
-    return this.mode;
   }
 
   append(record: OutboxRecord): { dropped: number } {
@@ -204,6 +202,14 @@ export class ResilientOutbox implements Outbox {
     }
     this.closeDisk();
     this.memory.close();
+    this.options.afterClose?.();
+  }
+
+  /** Tries the disk now, whatever the retry interval (at start: READY=1 waits for the disk). */
+  retryDiskNow(): void {
+    if (this.mode === 'disk') return;
+    this.nextRetryAt = this.clock.now() + this.options.retryMs;
+    this.retryDisk();
   }
 
   /** Splits seqs by the store that leased them; seqs nobody leased are ignored. */

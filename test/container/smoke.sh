@@ -7,39 +7,33 @@
 # Prints `PASS|FAIL|SKIP <step>: detail` per step and a closing `smoke: N passed, N failed, N
 # skipped`; exits 1 if any step failed. A step the environment refuses is a SKIP naming why, and
 # the steps that do not depend on it still run. SMOKE_STRICT=1 turns every SKIP into a failure.
+# The `image` step prints the runtime image's size and fails above 150 MB.
+#
+# The base image is the official Node SMOKE_NODE_VERSION (a Node 24, as node:24-bookworm-slim
+# has) for this machine's architecture, laid into a local Debian bookworm by build-base.sh, so the
+# daemon runs on the Node the image ships and the size is the real one.
 #
 # Runs as root (podman with chroot isolation and the runc runtime, as this machine allows).
 # Removes every container, volume, temp file and process it starts, and every image it builds
-# except the cached base image (localhost/dht-node-base:test, see build-base.sh).
+# except the cached base image (localhost/dht-node-base:node<version>, see build-base.sh).
 # Functions called through trap and wait_for look unreachable to shellcheck 0.9 (SC2317).
 # shellcheck disable=SC2317
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-base_image=${SMOKE_BASE_IMAGE:-localhost/dht-node-base:test}
+# shellcheck source=test/container/smoke-lib.sh
+. "$here/smoke-lib.sh"
+node_version=${SMOKE_NODE_VERSION:-24.22.3}
+base_image=${SMOKE_BASE_IMAGE:-localhost/dht-node-base:node$node_version}
 id="$$-$RANDOM"
 image="localhost/dht-telemetry:smoke-$id"
 ep_name="dht-smoke-endpoint-$id"
 daemon_name="dht-smoke-daemon-$id"
 volume="dht-smoke-data-$id"
-# This machine refuses the default rlimits (setrlimit RLIMIT_NOFILE: operation not permitted),
-# and crun fails the same way: runc with explicit, lower limits works.
-run_opts=(--runtime runc --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
-
-passed=0 failed=0 skipped=0
-declare -A state=()
-pass() { state[$1]=pass; passed=$((passed + 1)); echo "PASS $1${2:+: $2}"; }
-fail() { state[$1]=fail; failed=$((failed + 1)); echo "FAIL $1: $2"; }
-skip() { state[$1]=skip; skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
-ok() { [[ ${state[$1]:-} == pass ]]; }
-now() { echo "$EPOCHREALTIME"; }
-since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }'; }
-mb() { echo "$(( $1 / 1000000 )) MB"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dht-smoke.XXXXXX")
 unit_name="dht-smoke-unit-$id"
-listener_pids=()
 cleanup() {
   (( ${#listener_pids[@]} > 0 )) && kill "${listener_pids[@]}" 2>/dev/null
   # --volumes: the image declares a VOLUME, so each container also has an anonymous one.
@@ -53,30 +47,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# wait_for SECONDS COMMAND...: run COMMAND every half second until it succeeds or time runs out.
-wait_for() {
-  local deadline=$(( $(date +%s) + $1 )); shift
-  until "$@"; do
-    (( $(date +%s) >= deadline )) && return 1
-    sleep 0.5
-  done
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# start_listener SOCKET LOG: a stand-in for systemd's NOTIFY_SOCKET, one line per datagram.
-start_listener() {
-  python3 -u -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-while True:
-    print(s.recv(4096).decode(errors="replace").replace("\n", "|"), flush=True)
-' "$1" >"$2" 2>&1 &
-  listener_pids+=($!)
-  wait_for 5 test -S "$1"
-}
-tail_logs() { podman logs "$1" 2>&1 | tail -n "${2:-15}" | sed 's/^/    | /' >&2; }
 
 # --- prerequisites -----------------------------------------------------------------------------
 missing=()
@@ -92,7 +62,7 @@ fi
 # --- base image --------------------------------------------------------------------------------
 if ok prerequisites; then
   t=$(now)
-  if out=$("$here/build-base.sh" "$base_image" 2>"$work/base.err"); then
+  if out=$("$here/build-base.sh" --node "$node_version" "$base_image" 2>"$work/base.err"); then
     pass base-image "${out#base-image: } in $(since "$t"), $(mb "$(podman image inspect --format '{{.Size}}' "$base_image")")"
   else
     tail -n 15 "$work/base.err" >&2
@@ -133,24 +103,25 @@ fi
 
 if ok build; then
   size=$(podman image inspect --format '{{.Size}}' "$image")
-  base_size=$(podman image inspect --format '{{.Size}}' "$base_image")
   problems=()
   fmt() { podman image inspect --format "$1" "$image"; }
-  [[ $(fmt '{{ index .Labels "io.containers.autoupdate" }}') == registry ]] || problems+=("label io.containers.autoupdate is not registry")
+  (( size <= image_size_limit )) || problems+=("the image is $(mb "$size"), above the $(mb "$image_size_limit") limit")
+  # Set by the units on their container only: an image label reaches every container of the image.
+  [[ -z $(fmt '{{ index .Labels "io.containers.autoupdate" }}') ]] || problems+=("the image carries the label io.containers.autoupdate")
   [[ $(fmt '{{.Config.User}}') =~ ^[1-9][0-9]*$ ]] || problems+=("user is '$(fmt '{{.Config.User}}')', not a numeric non-root uid")
   [[ $(fmt '{{.Config.StopSignal}}') == SIGTERM ]] || problems+=("stop signal is '$(fmt '{{.Config.StopSignal}}')'")
   [[ $(fmt '{{json .Config.Volumes}}') == *'/var/lib/dht-telemetry'* ]] || problems+=("no volume /var/lib/dht-telemetry")
   [[ $(fmt '{{json .Config.Entrypoint}}') == '["/app/dist/cli/main.js"]' ]] || problems+=("entrypoint is $(fmt '{{json .Config.Entrypoint}}')")
   if (( ${#problems[@]} == 0 )); then
-    pass image "$(mb "$size") ($(mb $((size - base_size))) above the base image), labels, user, volume, stop signal"
+    pass image "runtime image size $(mb "$size") (limit $(mb "$image_size_limit"), linux/$(fmt '{{.Architecture}}')); no autoupdate label; user, volume, stop signal, entrypoint"
   else
     fail image "$(IFS=';'; echo "${problems[*]}")"
   fi
   # The addons must load in the runtime image: a missing shared library shows only here.
   if out=$(podman run --rm "${run_opts[@]}" --network none --entrypoint node "$image" -e '
       for (const m of ["better-sqlite3", "unix-dgram", "node-dht-sensor", "epoll"]) require("/app/node_modules/" + m);
-      process.stdout.write("ok")' 2>&1) && [[ $out == ok ]]; then
-    pass addons "better-sqlite3, unix-dgram, node-dht-sensor (libgpiod), epoll load as uid $(fmt '{{.Config.User}}')"
+      process.stdout.write("ok " + process.version)' 2>&1) && [[ $out == "ok "* ]]; then
+    pass addons "better-sqlite3, unix-dgram, node-dht-sensor (libgpiod), epoll load on node ${out#ok } as uid $(fmt '{{.Config.User}}')"
   else
     fail addons "$(echo "$out" | grep -v '^\s*at ' | head -n 3 | tr '\n' ' ')"
   fi
@@ -204,13 +175,11 @@ if ok daemon-start; then
     tail_logs "$daemon_name"
     fail ready "no READY=1 on NOTIFY_SOCKET within 30 s (got: $(paste -sd' ' "$notify_log"))"
   fi
-  count_events() { podman logs "$ep_name" 2>/dev/null | grep -cE ' 202( |$)'; }
-  events_at_least() { (( $(count_events) >= $1 )); }
-  if wait_for 40 events_at_least 3; then
-    pass events "$(count_events) events accepted (202) by the endpoint; last: $(podman logs "$ep_name" 2>/dev/null | grep -E ' 202( |$)' | tail -n 1)"
+  if wait_for 40 accepted_at_least "$ep_name" 3; then
+    pass events "$(count_accepted "$ep_name") events accepted (202) by the endpoint; last: $(last_accepted "$ep_name")"
   else
     tail_logs "$ep_name" 5; tail_logs "$daemon_name"
-    fail events "fewer than 3 events accepted within 40 s (got $(count_events))"
+    fail events "fewer than 3 events accepted within 40 s (got $(count_accepted "$ep_name"))"
   fi
   # WATCHDOG_INTERVAL=4 s: pings come at half of it while the loops are alive.
   if wait_for 15 grep -qx 'WATCHDOG=1' "$notify_log"; then
@@ -319,6 +288,4 @@ else
   skip bad-config "needs build"
 fi
 
-echo "smoke: $passed passed, $failed failed, $skipped skipped"
-if (( failed > 0 )) || { [[ ${SMOKE_STRICT:-0} == 1 ]] && (( skipped > 0 )); }; then exit 1; fi
-exit 0
+summary smoke

@@ -53,10 +53,12 @@ describe('store and forward', () => {
     const accepted = server.accepted();
     const ids = accepted.map(idOf);
     expect(new Set(ids).size).toBe(ids.length);
-    // what SIGTERM caught between its reading and its send stays on disk for the next start
+    // What SIGTERM caught before its send stays on disk for the next start: the newest readings
+    // (how many depends on how far the sender lagged on a loaded machine, not on correctness).
     const kept = storedIds(join(dir, 'outbox.db'));
-    expect(kept.length).toBeLessThanOrEqual(2);
-    expect(new Set([...ids, ...kept])).toEqual(new Set(queuedIds(daemon)));
+    const queued = queuedIds(daemon);
+    expect(new Set([...ids, ...kept])).toEqual(new Set(queued));
+    expect(kept).toEqual(queued.slice(queued.length - kept.length));
     const times = accepted.map(timeOf);
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(server.received.filter((e) => e.status !== 202).length).toBeGreaterThan(0);
@@ -70,8 +72,8 @@ describe('store and forward', () => {
     for (let i = 0; i < 4; i++) {
       const daemon = start(server.url, dir, { INTERVAL: '20ms', SEND_CONCURRENCY: '2', OUTBOX_SYNC_WINDOW: '0' });
       runs.push(daemon);
-      await daemon.waitForLog((l) => l.msg === 'reading queued', 10_000);
-      await sleep(300 + i * 50);
+      // Kill once this run has queued enough to count (a loaded machine reads more slowly).
+      await daemon.waitForLog(() => queuedIds(daemon).length >= 8 + i, 20_000);
       daemon.kill();
       await daemon.exited(5000);
     }
@@ -80,7 +82,10 @@ describe('store and forward', () => {
     runs.push(last);
     const queued = new Set(queuedIds(...runs));
     expect(queued.size).toBeGreaterThan(20);
-    await server.waitFor((r) => queued.size <= new Set(r.filter((e) => e.status === 202).map(idOf)).size, 20_000);
+    await server.waitFor((r) => {
+      const accepted = new Set(r.filter((e) => e.status === 202).map(idOf));
+      return [...queued].every((id) => accepted.has(id));
+    }, 20_000);
     await last.stop();
 
     const delivered = server.accepted().map(idOf);
@@ -88,7 +93,7 @@ describe('store and forward', () => {
     for (const id of queued) expect(unique.has(id)).toBe(true);
     // at most the in-flight events of each killed run (SEND_CONCURRENCY=2) come twice
     expect(delivered.length - unique.size).toBeLessThanOrEqual(2 * 4);
-  });
+  }, 90_000);
 
   it('SIGKILL with the default 100 ms sync window: only readings of the last window are lost, duplicates bounded', async () => {
     const server = await endpoint();
@@ -99,8 +104,7 @@ describe('store and forward', () => {
     for (let i = 0; i < 3; i++) {
       const daemon = start(server.url, dir, { INTERVAL: '20ms', SEND_CONCURRENCY: '2' });
       runs.push(daemon);
-      await daemon.waitForLog((l) => l.msg === 'reading queued', 10_000);
-      await sleep(400 + i * 50);
+      await daemon.waitForLog(() => queuedIds(daemon).length >= 15 + i, 20_000);
       killedAt.push(Date.now());
       daemon.kill();
       await daemon.exited(5000);
@@ -121,17 +125,21 @@ describe('store and forward', () => {
     expect(lost.length).toBeLessThanOrEqual(3 * 6); // 100 ms of 20 ms readings per kill, at most
     // in flight (2) and the deletes not flushed yet (ACK_SYNC_BATCH) per kill, at most
     expect(delivered.length - new Set(delivered).size).toBeLessThanOrEqual(3 * (2 + ACK_SYNC_BATCH));
-  });
+  }, 90_000);
 
   it('429 with Retry-After: no request before the time it names', async () => {
     const server = await endpoint();
     const dir = dataDir();
     server.setFaults({ status: 429, retryAfter: '2', times: 1 });
-    const daemon = start(server.url, dir, { INTERVAL: '100ms', RETRY_BASE: '10ms', RETRY_MAX: '5s' });
-    await server.waitFor((r) => r.filter((e) => e.status === 202).length >= 1, 15_000);
+    // One reading, so one event: no other request can be on its way when the 429 comes back
+    // (with several, up to SEND_CONCURRENCY were, and the server cannot tell them apart).
+    // RETRY_MAX above the 2 s asked for: Retry-After never stretches a wait past RETRY_MAX.
+    const daemon = start(server.url, dir, { INTERVAL: '1h', RETRY_BASE: '10ms', RETRY_MAX: '5s' });
+    await server.waitFor((r) => r.some((e) => e.status === 202), 15_000);
     await daemon.stop();
     const [refused, ...rest] = server.received;
     expect(refused?.status).toBe(429);
+    expect(rest.length).toBeGreaterThan(0);
     for (const e of rest) expect(e.receivedAt - (refused?.receivedAt ?? 0)).toBeGreaterThanOrEqual(2000);
   });
 
@@ -155,7 +163,6 @@ describe('store and forward', () => {
     const daemon = start(server.url, dir, { INTERVAL: '10ms', OUTBOX_MAX_BYTES: '64KiB', RETRY_BASE: '1s', RETRY_MAX: '1s' });
     const line = await daemon.waitForLog((l) => l.msg === 'outbox full, dropped the oldest events', 20_000);
     expect(Number(line.dropped)).toBeGreaterThan(0);
-    await sleep(300);
     await daemon.stop();
     const stopped = daemon.logs().find((l) => l.msg === 'stopped');
     const dropped = daemon.logs().filter((l) => l.msg === 'outbox full, dropped the oldest events').reduce((n, l) => n + Number(l.dropped), 0);
@@ -201,7 +208,7 @@ describe('store and forward', () => {
     const daemon = start('http://no-such-host.invalid', dir, { INTERVAL: '100ms' });
     const line = await daemon.waitForLog((l) => l.msg === 'send failed, will retry', 10_000);
     expect(line.reason).toBe('DNS lookup failed');
-    await sleep(500);
+    await daemon.waitForLog(() => queuedIds(daemon).length >= 3, 10_000);
     expect(await daemon.stop()).toBe(0);
     expect(Number(daemon.logs().find((l) => l.msg === 'stopped')?.queued)).toBeGreaterThan(2);
   });

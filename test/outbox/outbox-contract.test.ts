@@ -8,6 +8,8 @@ import { silentLogger } from '../../src/log/logger.js';
 import { Counters } from '../../src/metrics/counters.js';
 import { MemoryOutbox } from '../../src/outbox/memory-outbox.js';
 import { openOutbox } from '../../src/outbox/open-outbox.js';
+import { ResilientOutbox } from '../../src/outbox/resilient-outbox.js';
+import { SeqCounter } from '../../src/outbox/seq-counter.js';
 import type { Outbox, OutboxRecord } from '../../src/outbox/outbox.js';
 import { SqliteOutbox } from '../../src/outbox/sqlite-outbox.js';
 
@@ -37,6 +39,23 @@ const implementations: { name: string; open: (env: Env, maxBytes: number) => Out
         counters: env.counters,
         clock: env.clock,
       }),
+  },
+  {
+    // The resilient outbox's own promise: the sender sees the same queue while the disk is away.
+    name: 'ResilientOutbox with the disk away (on its memory fallback)',
+    open: (env, maxBytes) => {
+      const seqs = new SeqCounter();
+      return new ResilientOutbox({
+        openDisk: () => {
+          throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+        },
+        moveDiskAside: () => undefined,
+        memory: new MemoryOutbox({ maxBytes, counters: env.counters, clock: env.clock, seqs }),
+        logger: silentLogger(),
+        clock: env.clock,
+        retryMs: 30_000,
+      });
+    },
   },
 ];
 
@@ -147,6 +166,18 @@ describe.each(implementations)('$name', ({ open }) => {
     expect(ids(outbox.deadLetters())).toEqual(['e2', 'e1', 'e0']);
     expect(ids(outbox.deadLetters(2))).toEqual(['e2', 'e1']);
     expect(outbox.deadLetters()[1]?.status).toBeNull();
+  });
+
+  it("keeps each reading's monotonic time and boot id, null when the caller did not know them", () => {
+    outbox.append({ ...record('known', 1000), mono: 123_456, bootId: 'b0b0-boot' });
+    outbox.append(record('unknown', 2000));
+    const [known, unknown] = outbox.take(10);
+    expect(known).toMatchObject({ id: 'known', mono: 123_456, bootId: 'b0b0-boot' });
+    expect(unknown).toMatchObject({ id: 'unknown', mono: null, bootId: null });
+    outbox.release([known!.seq]);
+    expect(outbox.take(1)[0]).toMatchObject({ id: 'known', mono: 123_456, bootId: 'b0b0-boot', attempts: 1 });
+    outbox.deadLetter(known!.seq, 422, 'refused');
+    expect(outbox.deadLetters()[0]).toMatchObject({ id: 'known', mono: 123_456, bootId: 'b0b0-boot' });
   });
 
   it('counts payload bytes in UTF-8', () => {

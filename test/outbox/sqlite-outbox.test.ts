@@ -1,7 +1,7 @@
 // The disk outbox against real files and a real crash: what survives, what is moved aside,
 // and what happens while the data dir cannot be used.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -137,10 +137,22 @@ describe('SqliteOutbox on disk', () => {
     } finally {
       outbox.close();
     }
-  });
+   }, 90_000); // three children fsyncing every append: slow on a loaded 2-core machine, not wrong
 });
 
 describe('openOutbox', () => {
+  it('creates the outbox files 0600 in a 0700 directory', () => {
+    const dataDir = join(dir, 'data');
+    const outbox = openResilientOutbox({ dataDir, maxBytes: 1 << 20, logger: silentLogger(), counters: new Counters(), clock: new FakeClock() });
+    try {
+      outbox.append(event('private', 1));
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      for (const f of ['outbox.db', 'outbox.db-wal', 'outbox.db-shm']) expect(statSync(join(dataDir, f)).mode & 0o777, f).toBe(0o600);
+    } finally {
+      outbox.close();
+    }
+  });
+
   it('moves a corrupt file aside with a timestamp, says so, and starts a new one', () => {
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir);
@@ -292,6 +304,40 @@ describe('SqliteOutbox sync window', () => {
     }
   });
 
+  it('syncs a reading at the end of its window by its own timer, while nobody takes (the sender backs off)', async () => {
+    const { path, clock, outbox } = windowed();
+    try {
+      outbox.append(event('sensor-1', 1));
+      await clock.advance(1);
+      outbox.append(event('sensor-2', 1)); // the second sensor, read in the same instant
+      expect(storedIds(path)).toEqual(['sensor-1']);
+      await clock.advance(99);
+      // No take: the window's end alone wrote it, so a SIGKILL from here on cannot lose it.
+      expect(storedIds(path)).toEqual(['sensor-1', 'sensor-2']);
+    } finally {
+      outbox.close();
+    }
+  });
+
+  it('tries a failed timer flush again a window later, keeping what it staged', async () => {
+    const { path, clock, outbox } = windowed();
+    const other = new Database(path);
+    try {
+      outbox.append(event('a', 1));
+      await clock.advance(10);
+      outbox.append(event('b', 2));
+      other.exec(REFUSE_INSERTS);
+      await clock.advance(90); // the timer's flush fails: nothing thrown at anyone
+      expect(storedIds(path)).toEqual(['a']);
+      other.exec('DROP TRIGGER refuse');
+      await clock.advance(100);
+      expect(storedIds(path)).toEqual(['a', 'b']);
+    } finally {
+      other.close();
+      outbox.close();
+    }
+  });
+
   it(`deletes delivered events with the next flush, or once ${ACK_SYNC_BATCH} wait, and never hands them out again`, async () => {
     const { path, clock, outbox } = windowed({ maxBytes: 1 << 30 });
     try {
@@ -338,7 +384,7 @@ describe('SqliteOutbox sync window', () => {
   it('imports a large batch (a long memory fallback, a prefilled backlog) in one go', () => {
     const outbox = new SqliteOutbox({ path: join(dir, 'outbox.db'), maxBytes: 1 << 30 });
     try {
-      const entries = Array.from({ length: 200_000 }, (_, i) => ({ ...event(`e${i}`, i), seq: i + 1, attempts: 0 }));
+      const entries = Array.from({ length: 200_000 }, (_, i) => ({ ...event(`e${i}`, i), seq: i + 1, attempts: 0, mono: null, bootId: null }));
       expect(outbox.importEntries(entries)).toEqual({ dropped: 0 });
       expect(outbox.take(2).map((e) => e.id)).toEqual(['e0', 'e1']);
       outbox.append(event('next', 1));

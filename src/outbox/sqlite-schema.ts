@@ -1,0 +1,150 @@
+// The outbox file's format and how it is opened: the one place that changes when the
+// on-disk format or a pragma does.
+//
+// On-disk format (PRAGMA user_version = 2):
+//   events(seq INTEGER PRIMARY KEY, id TEXT, time INTEGER, attempts INTEGER, payload TEXT,
+//          mono_ms INTEGER NULL, boot_id TEXT NULL)
+//     One row per event waiting for a 2xx. seq is the rowid and the queue order: handed out
+//     in increasing order as readings are appended (never reused while this process runs,
+//     and above every seq in the file at open), so seq order is measurement order even when
+//     the wall clock steps backwards (NTP on a Pi without an RTC). time is the measurement
+//     time in ms since the epoch (carried, never sorted on); payload the structured
+//     CloudEvent JSON; attempts the failed sends so far; mono_ms and boot_id the reading's
+//     monotonic time and the boot it belongs to (null when unknown, and in rows of format 1).
+//   dead_letters(seq, id, time, attempts, payload, status INTEGER NULL, reason TEXT,
+//                failed_at INTEGER, mono_ms INTEGER NULL, boot_id TEXT NULL)
+//     Events the endpoint refused for good, in the order they were refused (implicit rowid).
+//   No secondary index: the order is the rowid, so "the oldest" is a rowid range scan.
+//
+// Format history: 1 had no mono_ms/boot_id; opening a file of format 1 adds both columns
+// (null in the old rows) in one transaction with the user_version bump.
+//
+// Invariants:
+// - A file whose user_version is above SCHEMA_VERSION is refused (OutboxFormatError),
+//   never written: an older release must not guess at a newer format.
+// - WAL with synchronous=NORMAL: durability comes from the outbox's own fdatasync of the
+//   -wal file once per sync window (sync-batch.ts), not from SQLite at each commit.
+//
+// Write volume (an SD card wears): the fsyncs, not the bytes, set the wear, and a sync per
+// reading costs >= 4 KiB however small the row. Choices:
+// - page_size 1024 (set before the first table is made, so only for new files): a WAL frame
+//   is 1024 + 24 bytes, so a one-row commit appends ~1 KiB instead of ~4 KiB and rarely
+//   crosses a 4 KiB filesystem page. With 4096 the same workload wrote about 1.6x more.
+// - no index besides the rowid: an index on another column would add a page to every commit.
+// - wal_autocheckpoint 1000 pages (~1 MiB of WAL): a checkpoint writes each hot page once
+//   for ~hundreds of readings; going lower costs more, higher saves little. The WAL file is
+//   reused from its start after a checkpoint (no truncate/regrow churn); journal_size_limit
+//   caps it at 4 MiB after a burst.
+// Measured: see bench/RESULTS.md (scenario 5).
+import Database from 'better-sqlite3';
+import { TelemetryError } from '../errors.js';
+
+/** A file written by a newer release: never opened, never written, never moved aside. */
+export class OutboxFormatError extends TelemetryError {
+  constructor(path: string, version: number) {
+    super(
+      'E_OUTBOX',
+      `outbox: ${path} has format ${version}, newer than this version understands (${SCHEMA_VERSION}); run the release that wrote it, or move the file away`,
+    );
+  }
+}
+
+export const SCHEMA_VERSION = 2;
+const PAGE_SIZE = 1024;
+const WAL_AUTOCHECKPOINT_PAGES = 1000;
+const JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024;
+/**
+ * SQLite's page cache, KiB. better-sqlite3 builds with 16 MiB, which a long backlog fills (the
+ * open-time totals and the drain read every page once): RSS that grows with the backlog. The
+ * hot pages (the interior pages on the path to the first and last leaves) fit in far less; the
+ * rest is read from the OS page cache. 256 KiB drained as fast as 1 MiB, with 0.9 MiB less
+ * RSS at the peak of a drain (bench/RESULTS.md, scenario 6).
+ */
+const CACHE_KIB = 256;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  payload TEXT NOT NULL,
+  mono_ms INTEGER,
+  boot_id TEXT
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  payload TEXT NOT NULL,
+  status INTEGER,
+  reason TEXT NOT NULL,
+  failed_at INTEGER NOT NULL,
+  mono_ms INTEGER,
+  boot_id TEXT
+);
+PRAGMA user_version = ${SCHEMA_VERSION};
+`;
+
+/** Format 1 -> 2: the reading's monotonic time and boot id, null for the rows already there. */
+const MIGRATE_FROM_1 = `
+ALTER TABLE events ADD COLUMN mono_ms INTEGER;
+ALTER TABLE events ADD COLUMN boot_id TEXT;
+ALTER TABLE dead_letters ADD COLUMN mono_ms INTEGER;
+ALTER TABLE dead_letters ADD COLUMN boot_id TEXT;
+PRAGMA user_version = 2;
+`;
+
+/** An events row as read back. */
+export interface EntryRow {
+  seq: number;
+  id: string;
+  time: number;
+  attempts: number;
+  payload: string;
+  mono: number | null;
+  bootId: string | null;
+}
+
+/**
+ * The row as the format says it must be, or what is wrong with it (a flipped bit on an SD
+ * card can turn a column into another type: SQLite's columns hold any type).
+ */
+export function checkEntryRow(raw: unknown): EntryRow | string {
+  if (typeof raw !== 'object' || raw === null) return 'not a row';
+  const r = raw as Record<string, unknown>;
+  if (typeof r.id !== 'string' || r.id.length === 0) return 'id is not a non-empty text';
+  if (!Number.isSafeInteger(r.time)) return 'time is not an integer';
+  if (!Number.isSafeInteger(r.attempts) || (r.attempts as number) < 0) return 'attempts is not a count';
+  if (typeof r.payload !== 'string') return 'payload is not a text';
+  if (r.mono !== null && typeof r.mono !== 'number') return 'mono_ms is not a number or null';
+  if (r.bootId !== null && typeof r.bootId !== 'string') return 'boot_id is not a text or null';
+  return raw as EntryRow;
+}
+
+export const ENTRY_COLUMNS = 'seq, id, time, attempts, payload, mono_ms AS mono, boot_id AS bootId';
+
+/**
+ * Sets the pragmas on a freshly opened handle, refuses a newer format and creates the tables.
+ * Throws (E_OUTBOX, or SQLite's own error) when the file cannot be used; the caller closes it.
+ */
+export function prepareOutboxDatabase(db: Database.Database, path: string): void {
+  // Before any pragma that writes (journal_mode rewrites the header): a newer file stays as it was.
+  const version = db.pragma('user_version', { simple: true });
+  if (typeof version === 'number' && version > SCHEMA_VERSION) {
+    throw new OutboxFormatError(path, version);
+  }
+  db.pragma(`page_size = ${PAGE_SIZE}`);
+  const mode: unknown = db.pragma('journal_mode = WAL', { simple: true });
+  if (mode !== 'wal') {
+    throw new TelemetryError('E_OUTBOX', `outbox: SQLite refused WAL mode (got ${String(mode)})`);
+  }
+  db.pragma('synchronous = NORMAL');
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+  db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+  db.pragma('temp_store = MEMORY');
+  db.pragma(`cache_size = -${CACHE_KIB}`);
+  if (version === 1) db.transaction(() => db.exec(MIGRATE_FROM_1))();
+  db.exec(SCHEMA);
+}

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# arm64 smoke test: build the real Containerfile for linux/arm64 on this (amd64) machine and run
+# the arm64 image under qemu-user-static emulation with the simulated sensor, against the image's
+# own local endpoint (also the arm64 image): READY=1 must arrive on a real NOTIFY_SOCKET, and
+# events must be accepted with 202.
+#
+# Set-up, undone at the end:
+# - binfmt_misc is mounted if it is not, and the qemu-aarch64 handler from Debian's
+#   /usr/lib/binfmt.d/qemu-aarch64.conf is registered if it is not (flag F: the interpreter is
+#   opened now, so it works inside the containers' root file systems). What this script mounted or
+#   registered, it unregisters and unmounts; what was there before, it leaves alone.
+# - Two local stand-ins for node:24-bookworm-slim (no image registry is reachable), assembled by
+#   build-base.sh from Debian bookworm and the official Node ARM_SMOKE_NODE_VERSION binaries from
+#   the npm registry: the amd64 one for the build stage (which runs on the build platform and
+#   cross-compiles the addons) and the arm64 one for the target's node binary. Both are cached;
+#   the first arm64 one takes about 8 minutes (debootstrap's second stage runs emulated).
+#
+# Not in .ci/run (see README "The image"): run it on demand, as root:
+#   test/container/arm-smoke.sh
+# Prints `PASS|FAIL|SKIP <step>: detail` per step, the wall time, and a closing `arm-smoke: N
+# passed, N failed, N skipped`; exits 1 if any step failed.
+# Functions called through trap and wait_for look unreachable to shellcheck 0.9 (SC2317).
+# shellcheck disable=SC2317
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source=test/container/smoke-lib.sh
+. "$here/smoke-lib.sh"
+started=$(now)
+node_version=${ARM_SMOKE_NODE_VERSION:-24.22.3}
+build_base=localhost/dht-node-base:node$node_version
+target_base=localhost/dht-node-base:node$node_version-arm64
+id="$$-$RANDOM"
+image="localhost/dht-telemetry:arm-smoke-$id"
+ep_name="dht-arm-smoke-endpoint-$id"
+daemon_name="dht-arm-smoke-daemon-$id"
+volume="dht-arm-smoke-data-$id"
+binfmt=/proc/sys/fs/binfmt_misc
+binfmt_conf=/usr/lib/binfmt.d/qemu-aarch64.conf
+mounted_binfmt=0 registered_handler=0
+# Emulated, a node start takes seconds: every wait here is several times smoke.sh's.
+emulated=(--platform linux/arm64)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/dht-arm-smoke.XXXXXX")
+cleanup() {
+  (( ${#listener_pids[@]} > 0 )) && kill "${listener_pids[@]}" 2>/dev/null
+  podman rm --force --ignore --volumes --time 0 "$daemon_name" "$ep_name" >/dev/null 2>&1
+  podman volume rm --force "$volume" >/dev/null 2>&1
+  podman rmi --force "$image" >/dev/null 2>&1
+  # Intermediate images of the build inherit the base image's label: remove the untagged ones.
+  podman image prune --force --filter label=dht.test.base-key >/dev/null 2>&1
+  (( registered_handler )) && echo -1 >"$binfmt/qemu-aarch64"
+  (( mounted_binfmt )) && umount "$binfmt"
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- prerequisites and the qemu-aarch64 binfmt_misc handler ------------------------------------
+missing=()
+for tool in podman runc debootstrap python3 npm; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+[[ -f $binfmt_conf ]] || missing+=("qemu-user-static ($binfmt_conf)")
+if (( ${#missing[@]} > 0 )); then
+  fail prerequisites "missing ${missing[*]} (apt-get install qemu-user-static; .ci/checks/install-deps.sh for the rest)"
+elif [[ $(id -u) != 0 ]]; then
+  skip prerequisites "not root: binfmt_misc, debootstrap and chroot-isolated builds need root"
+else
+  pass prerequisites "$(podman --version), $(/usr/bin/qemu-aarch64-static --version | head -n 1)"
+fi
+
+if ok prerequisites; then
+  problem=
+  if [[ ! -e $binfmt/register ]]; then
+    if mount -t binfmt_misc binfmt_misc "$binfmt" 2>"$work/mount.err"; then
+      mounted_binfmt=1
+    else
+      problem="cannot mount binfmt_misc: $(tail -n 1 "$work/mount.err")"
+    fi
+  fi
+  if [[ -z $problem && ! -e $binfmt/qemu-aarch64 ]]; then
+    # The .conf file is one registration line, exactly what the register file takes.
+    if grep -v '^#' "$binfmt_conf" >"$binfmt/register" 2>"$work/register.err"; then
+      registered_handler=1
+    else
+      problem="cannot register $binfmt_conf: $(tail -n 1 "$work/register.err")"
+    fi
+  fi
+  if [[ -n $problem ]]; then
+    fail binfmt "$problem"
+  elif ! grep -qx enabled "$binfmt/qemu-aarch64"; then
+    fail binfmt "the qemu-aarch64 handler is registered but disabled"
+  else
+    how="already registered"
+    (( registered_handler )) && how="registered from $binfmt_conf (unregistered at the end)"
+    pass binfmt "qemu-aarch64 $how, flags $(awk '/^flags:/ {print $2}' "$binfmt/qemu-aarch64")"
+  fi
+else
+  skip binfmt "needs prerequisites"
+fi
+
+# --- the two base images -------------------------------------------------------------------------
+if ok binfmt; then
+  t=$(now)
+  if out=$("$here/build-base.sh" --node "$node_version" "$build_base" 2>"$work/base.err") \
+     && out2=$("$here/build-base.sh" --arch arm64 --node "$node_version" "$target_base" 2>"$work/base.err"); then
+    pass base-images "${out#base-image: }; ${out2#base-image: }; in $(since "$t")"
+  else
+    tail -n 15 "$work/base.err" >&2
+    fail base-images "build-base.sh failed: $(tail -n 1 "$work/base.err")"
+  fi
+else
+  skip base-images "needs binfmt"
+fi
+
+if ok base-images; then
+  t=$(now)
+  if out=$(podman run --rm "${emulated[@]}" "${run_opts[@]}" --network none "$target_base" \
+      node -p '`${process.version} ${process.arch}`' 2>&1) && [[ $out == *arm64 ]]; then
+    pass base-run "node $out in the arm64 base, emulated ($(since "$t"))"
+  else
+    fail base-run "node in the arm64 base did not run: $(echo "$out" | tail -n 1)"
+  fi
+else
+  skip base-run "needs base-images"
+fi
+
+# --- build the real Containerfile for linux/arm64 ----------------------------------------------
+if ok base-run; then
+  t=$(now)
+  # Podman 4.3 (buildah 1.28) does not set BUILDPLATFORM itself: without it, the build stage's
+  # `FROM --platform=$BUILDPLATFORM` would look for an arm64 build base.
+  if podman build --isolation chroot --pull=never --layers=false --platform linux/arm64 \
+      --build-arg BUILDPLATFORM="linux/$(podman info --format '{{.Host.Arch}}')" --build-arg NODE_IMAGE="$target_base" --build-arg BUILD_NODE_IMAGE="$build_base" \
+      --build-arg REVISION=arm-smoke -t "$image" -f "$repo/Containerfile" "$repo" >"$work/build.log" 2>&1; then
+    pass build "podman build --platform linux/arm64 in $(since "$t")"
+  else
+    tail -n 25 "$work/build.log" >&2
+    fail build "podman build --platform linux/arm64 failed after $(since "$t"): $(grep -E 'error|Error' "$work/build.log" | tail -n 1)"
+  fi
+else
+  skip build "needs base-run"
+fi
+
+if ok build; then
+  size=$(podman image inspect --format '{{.Size}}' "$image")
+  arch=$(podman image inspect --format '{{.Os}}/{{.Architecture}}' "$image")
+  if [[ $arch != linux/arm64 ]]; then
+    fail image "the image is $arch, not linux/arm64"
+  elif (( size > image_size_limit )); then
+    fail image "the linux/arm64 image is $(mb "$size"), above the $(mb "$image_size_limit") limit"
+  else
+    pass image "runtime image size $(mb "$size") (limit $(mb "$image_size_limit"), $arch)"
+  fi
+  t=$(now)
+  if out=$(podman run --rm "${emulated[@]}" "${run_opts[@]}" --network none --entrypoint node "$image" -e '
+      for (const m of ["better-sqlite3", "unix-dgram", "node-dht-sensor", "epoll"]) require("/app/node_modules/" + m);
+      process.stdout.write(`ok ${process.version} ${process.arch}`)' 2>&1) && [[ $out == "ok "*arm64 ]]; then
+    pass addons "the cross-compiled better-sqlite3, unix-dgram, node-dht-sensor (libgpiod), epoll load on node ${out#ok }, emulated ($(since "$t"))"
+  else
+    fail addons "$(echo "$out" | grep -v '^\s*at ' | head -n 3 | tr '\n' ' ')"
+  fi
+else
+  skip image "needs build"
+  skip addons "needs build"
+fi
+
+# --- run, emulated: the endpoint, then the daemon under --sdnotify=container ----------------------
+if ok addons; then
+  ep_port=$(free_port)
+  if podman run -d --name "$ep_name" "${emulated[@]}" "${run_opts[@]}" --network host "$image" \
+      endpoint --host 127.0.0.1 --port "$ep_port" >/dev/null 2>"$work/ep.err" \
+     && wait_for 120 port_open "$ep_port"; then
+    pass endpoint "the arm64 image's own endpoint listening on 127.0.0.1:$ep_port"
+  else
+    tail_logs "$ep_name"
+    fail endpoint "the endpoint did not listen on 127.0.0.1:$ep_port within 120 s: $(tail -n 1 "$work/ep.err")"
+  fi
+else
+  skip endpoint "needs addons"
+fi
+
+notify_log=$work/notify.log
+if ok endpoint; then
+  start_listener "$work/notify.sock" "$notify_log"
+  t=$(now)
+  if NOTIFY_SOCKET=$work/notify.sock timeout 120 podman run -d --name "$daemon_name" "${emulated[@]}" \
+      "${run_opts[@]}" --network host --sdnotify=container -v "$volume:/var/lib/dht-telemetry" \
+      -e ENDPOINT="http://127.0.0.1:$ep_port" -e APP_ID=arm-smoke -e DEVICE_ID=pi -e DEVICE_PASSWORD=smoke-secret \
+      -e SENSOR_TYPE=sim -e INTERVAL=1s -e STATUS_LISTEN="127.0.0.1:$(free_port)" -e LOG_LEVEL=info \
+      "$image" run >/dev/null 2>"$work/run.err"; then
+    if wait_for 180 grep -qx 'READY=1' "$notify_log"; then
+      pass ready "READY=1 arrived on NOTIFY_SOCKET $(since "$t") after podman run (emulated)"
+    else
+      tail_logs "$daemon_name"
+      fail ready "no READY=1 on NOTIFY_SOCKET within 180 s (got: $(paste -sd' ' "$notify_log"))"
+    fi
+  else
+    tail -n 3 "$work/run.err" >&2; tail_logs "$daemon_name"
+    fail ready "podman run failed or timed out after $(since "$t"): $(tail -n 1 "$work/run.err")"
+  fi
+else
+  skip ready "needs endpoint"
+fi
+
+if ok ready; then
+  if wait_for 120 accepted_at_least "$ep_name" 3; then
+    pass events "$(count_accepted "$ep_name") events accepted (202) by the endpoint; last: $(last_accepted "$ep_name")"
+  else
+    tail_logs "$ep_name" 5; tail_logs "$daemon_name"
+    fail events "fewer than 3 events accepted within 120 s (got $(count_accepted "$ep_name"))"
+  fi
+  t=$(now)
+  podman stop --time 30 "$daemon_name" >/dev/null 2>&1
+  code=$(podman inspect --format '{{.State.ExitCode}}' "$daemon_name" 2>/dev/null)
+  if [[ $code == 0 ]]; then
+    pass sigterm "exit 0 $(since "$t") after SIGTERM (podman stop --time 30)"
+  else
+    tail_logs "$daemon_name"
+    fail sigterm "exit code $code after SIGTERM ($(since "$t"); 137 means it was killed at the stop timeout)"
+  fi
+else
+  skip events "needs ready"
+  skip sigterm "needs ready"
+fi
+
+echo "arm-smoke: wall time $(since "$started")"
+summary arm-smoke
