@@ -27,5 +27,10 @@ await build({
   banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);" },
   sourcemap: true,
   legalComments: 'none',
+  // Whitespace and syntax only (names stay, for stack traces and profiles): a 400 KB file instead
+  // of 600 KB, whose source V8 keeps for the daemon's life; steady RSS ~0.5 MiB under the
+  // unbundled files' instead of ~1 MiB over (two daemons each, side by side, 90 s).
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
