@@ -126,9 +126,9 @@ fi
 # and carry the auto-update label themselves (the image must not).
 if [[ -f $plain && -f $quadlet_file ]]; then
   pre_plain=$(grep -E '^ExecStartPre=/bin/sh ' "$plain") pre_quadlet=$(grep -E '^ExecStartPre=/bin/sh ' "$quadlet_file")
+  # shellcheck disable=SC2016 # the $ is literal: it is in the unit files
   if [[ -z $pre_plain || $pre_plain != "$pre_quadlet" ]]; then
     fail "host args" "the ExecStartPre that writes DHT_HOST_ARGS differs between dht-telemetry.service and dht-telemetry.container"
-  # shellcheck disable=SC2016 # a literal $ in the unit files
   elif ! grep -q 'PodmanArgs=\$DHT_HOST_ARGS' "$quadlet_file" || ! grep -qE '^ +\$DHT_HOST_ARGS \\$' "$plain"; then
     fail "host args" "a container unit does not pass \$DHT_HOST_ARGS to podman run"
   else
