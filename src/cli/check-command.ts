@@ -8,6 +8,8 @@ import type { DaemonConfig } from '../config/config.js';
 import { errorMessage } from '../errors.js';
 import { encodeReading } from '../event/encode-reading.js';
 import { eventContext } from '../event/event-shape.js';
+import { rootedHostFiles } from '../gpio/host-files.js';
+import { sensorGpioReport } from '../gpio/sensor-gpio-report.js';
 import { HttpSender } from '../sender/http-sender.js';
 import { readOnce } from './read-command.js';
 
@@ -22,6 +24,7 @@ export async function checkCommand(config: DaemonConfig, options: { send: boolea
   const { endpoint } = config;
   say({ ok: true, step: 'configuration', detail: `${endpoint.url.origin}${endpoint.url.pathname} as ${endpoint.deviceId}@${endpoint.appId}, ${config.sensors.map((s) => `${s.name} ${s.model} on BCM ${s.pin}`).join(', ')}` });
   say(checkDataDir(config.delivery.dataDir));
+  if (config.sensors.some((s) => s.model !== 'sim')) say({ step: 'gpio', ...sensorGpioReport(rootedHostFiles(), { root: process.geteuid?.() === 0 }) });
 
   const readings = await readOnce(config);
   for (const r of readings) {
