@@ -87,11 +87,14 @@ sys_pid=
 cgroup_dirs=()
 cleanup() {
   # Killing PID 1 of the namespace kills every process in it: conmon, containers, registry.
-  if [[ -n $sys_pid ]] && kill -0 "$sys_pid" 2>/dev/null; then
-    kill -KILL "$sys_pid" 2>/dev/null
-    wait_for 30 bash -c "! kill -0 $sys_pid 2>/dev/null"
+  local pid
+  if [[ -n ${unshare_pid:-} ]]; then
+    for pid in $sys_pid $(cat "/proc/$unshare_pid/task/$unshare_pid/children" 2>/dev/null) "$unshare_pid"; do
+      kill -KILL "$pid" 2>/dev/null
+    done
+    wait "$unshare_pid" 2>/dev/null
   fi
-  [[ -n ${unshare_pid:-} ]] && wait "$unshare_pid" 2>/dev/null
+  [[ -n $sys_pid ]] && wait_for 30 bash -c "! kill -0 $sys_pid 2>/dev/null"
   for m in "$root/proc" "$root/sys" "$root/dev" "$root/var/lib/containers" "$root"; do
     mountpoint -q "$m" 2>/dev/null && umount -R -l "$m"
   done
@@ -100,7 +103,8 @@ cleanup() {
   for dir in "${cgroup_dirs[@]}"; do
     [[ -d $dir ]] && find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
   done
-  for tag in "${tags[@]}"; do podman rmi --force "$image_repo:$tag" >/dev/null 2>&1; done
+  # gen1 stays, like build-base.sh's base: the next run on the same tree reuses it.
+  for tag in "${tags[@]:1}"; do podman rmi --force "$image_repo:$tag" >/dev/null 2>&1; done
   podman image prune --force --filter label=dht.test.base-key >/dev/null 2>&1
   rm -rf --one-file-system "$work"
 }
@@ -136,12 +140,20 @@ else
   summary; exit 1
 fi
 
+# The daemon image is kept between runs, keyed by everything that goes into it (the base image's
+# key and the build's inputs): a run on an unchanged tree does not build it again.
+source_key() {
+  (cd "$repo" && find Containerfile .containerignore package.json package-lock.json tsconfig*.json src \
+     -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum; echo "$1") | sha256sum | cut -c1-16
+}
 t=$EPOCHREALTIME
 if ! base_line=$("$here/build-base.sh" "$base_image" 2>"$work/base.err"); then
   tail -n 20 "$work/base.err" >&2
   fail images "build-base.sh failed: $(tail -n 1 "$work/base.err")"
-elif ! podman build --isolation chroot --pull=never --layers=false \
-      --build-arg NODE_IMAGE="$base_image" --build-arg REVISION=real-systemd \
+elif key=$(source_key "$base_line") gen1_state=cached \
+     && [[ $(podman image inspect --format '{{ index .Labels "dht.test.source-key" }}' "$image_repo:gen1" 2>/dev/null) != "$key" ]] \
+     && gen1_state=built && ! podman build --isolation chroot --pull=never --layers=false \
+      --build-arg NODE_IMAGE="$base_image" --build-arg REVISION=real-systemd --label "dht.test.source-key=$key" \
       -t "$image_repo:gen1" -f "$repo/Containerfile" "$repo" >"$work/build.log" 2>&1; then
   tail -n 25 "$work/build.log" >&2
   fail images "podman build of the Containerfile failed: $(grep -E 'error|Error' "$work/build.log" | tail -n 1)"
@@ -156,7 +168,7 @@ else
      && derive exits 'ENTRYPOINT ["/bin/sh", "-c", "echo this image exits before READY=1 >&2; exit 3"]' \
      && derive silent 'ENTRYPOINT ["node", "-e", "process.on(\"SIGTERM\", () => process.exit(0)); setInterval(() => {}, 60000)"]' \
      && podman save --quiet --multi-image-archive -o "$work/images.tar" "${tags[@]/#/$image_repo:}" 2>>"$work/build.log"; then
-    pass images "$base_line; daemon image and 3 derived in $(since "$t")"
+    pass images "$base_line; daemon image ($gen1_state, key $key) and 3 derived in $(since "$t")"
   else
     tail -n 20 "$work/build.log" >&2
     fail images "deriving or saving the test images failed"
@@ -232,6 +244,9 @@ if ok npm-pack; then
   t=$EPOCHREALTIME
   cp "$tarball" "$root/root/"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
+  # This machine may reach the npm registry through a proxy with its own CA (see build-base.sh);
+  # a Pi does not need this.
+  install -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/root/host-ca.crt"
   native_script='
 set -e
 cd /root
@@ -243,7 +258,8 @@ ldd /opt/dht-telemetry/node_modules/node-dht-sensor/build/Release/node_dht_senso
 /opt/dht-telemetry/node_modules/node/bin/node /opt/dht-telemetry/node_modules/dht-telemetry/dist/cli/main.js --version'
   if unshare --mount --propagation private bash -c '
       for m in proc sys dev; do mount --rbind "/$m" "$1/$m"; done
-      exec chroot "$1" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root bash -c "$2"' \
+      exec chroot "$1" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+        NODE_EXTRA_CA_CERTS=/root/host-ca.crt npm_config_cafile=/root/host-ca.crt bash -c "$2"' \
       bash "$root" "$native_script" >"$work/native-install.log" 2>&1; then
     pass native-install "npm install of node@22 and $(basename "$tarball") into /opt/dht-telemetry with libgpiod, version $(tail -n 1 "$work/native-install.log"), in $(since "$t")"
   else
@@ -276,6 +292,10 @@ for h in "${hierarchies[@]}"; do
     (opts != "cgroup2") { n = split($2, c, ","); for (i = 1; i <= n; i++) if (index("," opts ",", "," c[i] ",")) { print $3; exit } }' /proc/self/cgroup)
   dir=$mnt${own%/}/$cg_name
   mkdir -p "$dir" && cgroup_dirs+=("$dir") && boot_cgroups+=("$dir")
+  # A new v1 cpuset has no CPUs and no memory nodes: nothing can join it until it gets its parent's.
+  for f in cpuset.cpus cpuset.mems; do
+    [[ -f $dir/$f ]] && cat "$(dirname "$dir")/$f" >"$dir/$f"
+  done
 done
 
 boot_script='
@@ -312,14 +332,16 @@ exec chroot "$root" /usr/bin/env -i container=podman PATH=/usr/sbin:/usr/bin:/sb
 '
 t=$EPOCHREALTIME
 (
-  for dir in "${boot_cgroups[@]}"; do echo "$BASHPID" >"$dir/cgroup.procs"; done
+  for dir in "${boot_cgroups[@]}"; do
+    echo "$BASHPID" >"$dir/cgroup.procs" || { echo "cannot join $dir" >&2; exit 1; }
+  done
   exec unshare --pid --fork --mount --cgroup --net --propagation private --kill-child \
     bash -c "$boot_script" bash "$root" "$cgroup_mode" "${hierarchies[@]}"
 ) >"$work/boot.log" 2>&1 &
 unshare_pid=$!
 find_sys_pid() {
   local child
-  child=$(cat "/proc/$unshare_pid/task/$unshare_pid/children" 2>/dev/null) || return 1
+  child=$(tr -d ' \n' <"/proc/$unshare_pid/task/$unshare_pid/children" 2>/dev/null) || return 1
   [[ $child =~ ^[0-9]+$ ]] && [[ $(readlink "/proc/$child/exe" 2>/dev/null) == */systemd ]] && sys_pid=$child
 }
 is_up() { [[ $(in_sys systemctl is-system-running 2>/dev/null) =~ ^(running|degraded)$ ]]; }
