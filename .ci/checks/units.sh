@@ -50,7 +50,7 @@ fi
 # The native unit runs Node from the README's fixed prefix, which this machine does not have
 # (test/container/real-systemd.sh installs it and runs the unit unchanged): verify a copy whose
 # node is this machine's, everything else as shipped.
-native_node=/opt/dht-telemetry/node_modules/node/bin/node
+native_node=/opt/dht-telemetry/bin/node
 for unit in "${units[@]}"; do
   name=$(basename "$unit")
   if grep -q "^ExecStart=$native_node " "$unit" && [[ ! -x $native_node ]]; then

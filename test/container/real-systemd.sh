@@ -250,18 +250,19 @@ if ok npm-pack; then
   native_script='
 set -e
 cd /root
-npm install --prefix /opt/dht-telemetry --no-audit --no-fund node@22
-env PATH=/opt/dht-telemetry/node_modules/node/bin:$PATH \
-  npm_config_nodedir="$(echo /opt/dht-telemetry/node_modules/node/node_modules/node-linux-*)" \
-  npm install --prefix /opt/dht-telemetry --no-audit --no-fund --omit=dev --use_libgpiod=true ./dht-telemetry-*.tgz
-ldd /opt/dht-telemetry/node_modules/node-dht-sensor/build/Release/node_dht_sensor.node | grep -q libgpiod
-/opt/dht-telemetry/node_modules/node/bin/node /opt/dht-telemetry/node_modules/dht-telemetry/dist/cli/main.js --version'
+npm install --global --prefix /opt/dht-telemetry --no-audit --no-fund npm@10
+env PATH=/opt/dht-telemetry/bin:$PATH npm install --global --prefix /opt/dht-telemetry --no-audit --no-fund node@22
+env PATH=/opt/dht-telemetry/bin:$PATH npm_config_use_libgpiod=true \
+  npm_config_nodedir="$(echo /opt/dht-telemetry/lib/node_modules/node/node_modules/node-linux-*)" \
+  npm install --global --prefix /opt/dht-telemetry --no-audit --no-fund ./dht-telemetry-*.tgz
+ldd /opt/dht-telemetry/lib/node_modules/dht-telemetry/node_modules/node-dht-sensor/build/Release/node_dht_sensor.node | grep -q libgpiod
+/opt/dht-telemetry/bin/node /opt/dht-telemetry/lib/node_modules/dht-telemetry/dist/cli/main.js --version'
   if unshare --mount --propagation private bash -c '
       for m in proc sys dev; do mount --rbind "/$m" "$1/$m"; done
       exec chroot "$1" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
         NODE_EXTRA_CA_CERTS=/root/host-ca.crt npm_config_cafile=/root/host-ca.crt bash -c "$2"' \
       bash "$root" "$native_script" >"$work/native-install.log" 2>&1; then
-    pass native-install "npm install of node@22 and $(basename "$tarball") into /opt/dht-telemetry with libgpiod, version $(tail -n 1 "$work/native-install.log"), in $(since "$t")"
+    pass native-install "npm@10, node@22 and $(basename "$tarball") into /opt/dht-telemetry, node-dht-sensor linked to libgpiod, version $(tail -n 1 "$work/native-install.log"), in $(since "$t")"
   else
     tail -n 25 "$work/native-install.log" >&2
     fail native-install "the README's native install failed (log above)"
@@ -488,7 +489,7 @@ else
     sleep 1
   done
   status=$(unit_prop dht-telemetry.service ExecMainStatus) nrestarts=$(unit_prop dht-telemetry.service NRestarts)
-  why=$(in_sys journalctl --no-pager -u dht-telemetry.service -o cat | grep -m1 -oE 'SENSOR_PIN[^"]*' | head -n 1)
+  why=$(in_sys journalctl --no-pager -u dht-telemetry.service -o cat | grep -m1 'SENSOR_PIN' | cut -c1-160)
   if failed_now && [[ $nrestarts == 0 && $restarts_seen == 0 && $status == 78 ]]; then
     pass exit-78 "SENSOR_PIN=99: the unit failed with status 78 and stayed failed for 25 s (NRestarts=0); the daemon said: ${why:-?}"
   else
