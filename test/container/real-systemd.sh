@@ -32,8 +32,9 @@
 # builds on the same podman store, and are removed at the end.
 #
 # Needs root, network to Debian's mirror and the npm registry (the first run builds the cached
-# root; every run installs the native package). Cold run: about 20 min (8 of them the root);
-# warm: about 8 min. Tears down everything it starts: the namespace (every process in it), the
+# root; every run installs the native package). Measured on the 2-core CI machine under load
+# (load average ~14): the root 8 min once (cached); a run 16 min, of it the native install 11.5
+# min and the daemon image 10 min when the tree changed (kept between runs otherwise). Tears down everything it starts: the namespace (every process in it), the
 # overlay, its cgroups, images and temp files.
 #
 # Prints `PASS|FAIL|SKIP step: detail` and closes with `real-systemd: N passed, N failed, N
