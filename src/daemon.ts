@@ -27,6 +27,7 @@ import { claimActuators, type Actuators } from './gpio/actuators.js';
 import type { Gpio } from './gpio/gpio.js';
 import { OnoffGpio } from './gpio/onoff-gpio.js';
 import { powerOnLevel } from './gpio/power-switch.js';
+import { buildInfo } from './status/build-info.js';
 import type { DaemonSnapshot } from './status/snapshot.js';
 import { RingHistory } from './status/reading-history.js';
 import { lazyStatusMetrics } from './status/lazy-metrics.js';
@@ -213,6 +214,7 @@ export class Daemon {
       startedAt: this.startedAt,
       ready: this.readyFlag,
       stopping: this.stopping,
+      build: buildInfo(),
       device: { appId: endpoint.appId, deviceId: endpoint.deviceId, channel: endpoint.channel, endpoint: endpoint.url.origin + endpoint.url.pathname, geolocation: this.config.geolocation },
       sensors: this.samplers.map((s, i) => {
         const c = this.config.sensors[i];

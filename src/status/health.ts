@@ -84,6 +84,9 @@ export interface Health {
   reasons: string[];
   now: string;
   uptimeS: number;
+  /** The running package version: after an auto-update rollback, the old one again. */
+  version: string;
+  node: string;
   device: { appId: string; deviceId: string; channel: string; endpoint: string; geolocation: { lat: number; lon: number } | null };
   sensors: SensorHealth[];
   delivery: DeliveryHealth;
@@ -147,6 +150,8 @@ export function evaluateHealth(s: DaemonSnapshot, rules?: Partial<HealthRules>):
     reasons,
     now: new Date(s.wallNow).toISOString(),
     uptimeS: seconds(s.now - s.startedAt),
+    version: s.build.version,
+    node: s.build.node,
     device: {
       appId: s.device.appId,
       deviceId: s.device.deviceId,

@@ -2,6 +2,7 @@
 // health rules and `check` read this; they never reach into the stages.
 import type { ClockState } from '../clock/time-keeper.js';
 import type { Geolocation } from '../config/config.js';
+import type { BuildInfo } from './build-info.js';
 import type { Reading } from '../event/reading.js';
 import type { CounterSample } from '../metrics/counters.js';
 import type { OutboxStats } from '../outbox/outbox.js';
@@ -25,6 +26,8 @@ export interface DaemonSnapshot {
   ready: boolean;
   /** Set once shutdown began. */
   stopping: boolean;
+  /** What is running (package version, Node). */
+  build: BuildInfo;
   device: { appId: string; deviceId: string; channel: string; endpoint: string; geolocation: Geolocation | null };
   sensors: SensorSnapshot[];
   delivery: DeliveryState;
