@@ -166,7 +166,7 @@ else
       podman build --isolation chroot --pull=never -t "$image_repo:$1" -f - "$work/ctx" >>"$work/build.log" 2>&1
   }
   if derive gen2 'LABEL dht.test.generation=2' \
-     && derive exits 'ENTRYPOINT ["/bin/sh", "-c", "echo this image exits before READY=1 >&2; exit 3"]' \
+     && derive exits 'ENTRYPOINT ["node", "-e", "console.error(\"this image exits before READY=1\"); process.exit(3)"]' \
      && derive silent 'ENTRYPOINT ["node", "-e", "process.on(\"SIGTERM\", () => process.exit(0)); setInterval(() => {}, 60000)"]' \
      && podman save --quiet --multi-image-archive -o "$work/images.tar" "${tags[@]/#/$image_repo:}" 2>>"$work/build.log"; then
     pass images "$base_line; daemon image ($gen1_state, key $key) and 3 derived in $(since "$t")"
