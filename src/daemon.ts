@@ -3,9 +3,9 @@
 // guarded on its own, so one failing stage never keeps the rest from shutting down.
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from './clock/clock.js';
-import { buildTimeMs } from './clock/build-time.js';
-import { SystemHostTime, type HostTime } from './clock/host-time.js';
-import { TimeKeeper } from './clock/time-keeper.js';
+import { buildTimeMs } from './time/build-time.js';
+import { SystemHostTime, type HostTime } from './time/host-time.js';
+import { TimeKeeper } from './time/time-keeper.js';
 import type { DaemonConfig } from './config/config.js';
 import { errorMessage } from './errors.js';
 import { encodeReading } from './event/encode-reading.js';

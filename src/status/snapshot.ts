@@ -1,6 +1,6 @@
 // What the daemon tells about itself, at one instant. The status server, the
 // health rules and `check` read this; they never reach into the stages.
-import type { ClockState } from '../clock/time-keeper.js';
+import type { ClockState } from '../time/time-keeper.js';
 import type { Geolocation } from '../config/config.js';
 import type { BuildInfo } from './build-info.js';
 import type { Reading } from '../event/reading.js';
@@ -33,7 +33,7 @@ export interface DaemonSnapshot {
   delivery: DeliveryState;
   outbox: OutboxStats;
   counters: CounterSample[];
-  /** The wall clock's state (src/clock/time-keeper.ts); null where nothing keeps it (`check`). */
+  /** The wall clock's state (src/time/time-keeper.ts); null where nothing keeps it (`check`). */
   clock: ClockState | null;
   /** Loops the watchdog finds wedged right now; null without a watchdog. */
   wedgedLoops: string[] | null;
