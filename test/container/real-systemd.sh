@@ -21,6 +21,8 @@
 # overlay on the cached root (real-systemd-rootfs.sh) and exec systemd with container=podman. The
 # host here is cgroup v1 hybrid: the root gets a tmpfs at sys/fs/cgroup with the host's v1
 # hierarchies, the named systemd one and cgroup2 at unified (a pure cgroup v2 host gets cgroup2).
+# The root is made rshared before systemd starts, as a kernel-started systemd makes it (the
+# credentials of LoadCredential= reach a service only through shared propagation of /run).
 # Its own network namespace keeps its podman bridge and registry off the host's. Health is
 # asked from outside the container (nsenter into its network namespace): `podman exec` and
 # `healthcheck run` fail inside the chroot (runc cannot chdir). systemd-binfmt.service is masked:
@@ -330,6 +332,14 @@ mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$root/dev/pts"
 ln -s pts/ptmx "$root/dev/ptmx"
 mount -t tmpfs -o mode=1777 tmpfs "$root/dev/shm"
 touch "$root/dev/console" && mount --bind /dev/null "$root/dev/console"
+# Shared propagation, as on a Pi: systemd makes / rshared only when the kernel starts it, not
+# under container=podman (it trusts the container manager), and unshare --propagation private
+# left every mount here private. systemd 252 builds a LoadCredential= directory in a forked
+# mount namespace (a ramfs owned by the DynamicUser, moved onto /run/credentials/UNIT); with a
+# private /run that mount never reaches the service, which finds only the empty root-owned
+# 0700 placeholder: EACCES on %d/device-password (the native unit exited 78). Shared only
+# within this namespace: the mounts of the host stay private to it.
+mount --make-rshared "$root"
 exec chroot "$root" /usr/bin/env -i container=podman PATH=/usr/sbin:/usr/bin:/sbin:/bin /lib/systemd/systemd --log-target=journal-or-kmsg
 '
 t=$EPOCHREALTIME
