@@ -4,9 +4,11 @@
 //
 //   node .ci/skips.mjs vitest REPORT.json SKIPS   prints "passed failed skipped", appends the skipped tests
 //   node .ci/skips.mjs smoke LOG SKIPS            prints "passed failed skipped" from smoke.sh's closing line
+//   node .ci/skips.mjs suite NAME LOG SKIPS       the same for any suite that closes with `NAME: N passed, ...`
 //   node .ci/skips.mjs check ALLOWED SKIPS        lists skips not on the allow-list; exit 1 if any
 //
-// Ids: `test:<file relative to the repo> > <full test name>`, `check:<name>`, `smoke:<step>`.
+// Ids: `test:<file relative to the repo> > <full test name>`, `check:<name>`, `<suite>:<step>`
+// (`smoke:<step>`, `real-systemd:<step>`).
 // An allow-list line is `<id or glob with *> | <reason>`; a line without a reason is an error.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -37,14 +39,15 @@ function vitest(reportPath, skipsPath) {
   console.log(`${passed} ${failed} ${skipped}`);
 }
 
-function smoke(logPath, skipsPath) {
+/** A shell suite (smoke.sh, real-systemd.sh): its closing `NAME: N passed, N failed, N skipped` line and its `SKIP step: why` lines. */
+function suite(name, logPath, skipsPath) {
   const log = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
-  const closing = [...log.matchAll(/^smoke: (\d+) passed, (\d+) failed, (\d+) skipped$/gm)].at(-1);
+  const closing = [...log.matchAll(new RegExp(`^${name}: (\\d+) passed, (\\d+) failed, (\\d+) skipped$`, 'gm'))].at(-1);
   if (!closing) {
     console.log('0 0 0');
     return;
   }
-  const lines = [...log.matchAll(/^SKIP ([^:\s]+): (.*)$/gm)].map(([, step, why]) => `smoke:${step}\t${oneLine(why)}`);
+  const lines = [...log.matchAll(/^SKIP ([^:\s]+): (.*)$/gm)].map(([, step, why]) => `${name}:${step}\t${oneLine(why)}`);
   if (lines.length > 0) appendFileSync(skipsPath, lines.join('\n') + '\n');
   console.log(`${closing[1]} ${closing[2]} ${closing[3]}`);
 }
@@ -93,9 +96,10 @@ function check(allowedPath, skipsPath) {
 
 const [command, a, b] = process.argv.slice(2);
 if (command === 'vitest') vitest(a, b);
-else if (command === 'smoke') smoke(a, b);
+else if (command === 'smoke') suite('smoke', a, b);
+else if (command === 'suite') suite(a, b, process.argv[5]);
 else if (command === 'check') check(a, b);
 else if (command !== undefined) {
-  console.error(`usage: skips.mjs vitest|smoke|check ...; got ${command}`);
+  console.error(`usage: skips.mjs vitest|smoke|suite|check ...; got ${command}`);
   process.exit(2);
 }

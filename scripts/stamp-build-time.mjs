@@ -1,4 +1,4 @@
-// Writes dist/build-time.json: the clock floor of this release (src/clock/build-time.ts).
+// Writes dist/build-time.json: the clock floor of this release (src/time/build-time.ts).
 // SOURCE_DATE_EPOCH (reproducible builds) wins over the time of the build.
 import { writeFileSync } from 'node:fs';
 

@@ -3,9 +3,9 @@
 // guarded on its own, so one failing stage never keeps the rest from shutting down.
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from './clock/clock.js';
-import { buildTimeMs } from './clock/build-time.js';
-import { SystemHostTime, type HostTime } from './clock/host-time.js';
-import { TimeKeeper } from './clock/time-keeper.js';
+import { buildTimeMs } from './time/build-time.js';
+import { SystemHostTime, type HostTime } from './time/host-time.js';
+import { TimeKeeper } from './time/time-keeper.js';
 import type { DaemonConfig } from './config/config.js';
 import { errorMessage } from './errors.js';
 import { encodeReading } from './event/encode-reading.js';
@@ -27,6 +27,7 @@ import { claimActuators, type Actuators } from './gpio/actuators.js';
 import type { Gpio } from './gpio/gpio.js';
 import { OnoffGpio } from './gpio/onoff-gpio.js';
 import { powerOnLevel } from './gpio/power-switch.js';
+import { buildInfo } from './status/build-info.js';
 import type { DaemonSnapshot } from './status/snapshot.js';
 import { RingHistory } from './status/reading-history.js';
 import { lazyStatusMetrics } from './status/lazy-metrics.js';
@@ -213,6 +214,7 @@ export class Daemon {
       startedAt: this.startedAt,
       ready: this.readyFlag,
       stopping: this.stopping,
+      build: buildInfo(),
       device: { appId: endpoint.appId, deviceId: endpoint.deviceId, channel: endpoint.channel, endpoint: endpoint.url.origin + endpoint.url.pathname, geolocation: this.config.geolocation },
       sensors: this.samplers.map((s, i) => {
         const c = this.config.sensors[i];

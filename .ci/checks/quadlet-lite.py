@@ -9,6 +9,7 @@ Podman knows them. The output mirrors what Quadlet generates (podman-systemd.uni
 PODMAN_SYSTEMD_UNIT and the podman ExecStart/ExecStop. It is an approximation for
 `systemd-analyze verify`, not a Quadlet.
 """
+import os
 import shlex
 import sys
 
@@ -87,6 +88,13 @@ def main(src, out):
             exec_args = shlex.split(value)
         elif key in ("Image", "Group", "Notify"):
             continue
+        elif key == "NoNewPrivileges":
+            if value == "true":
+                args.append("--security-opt=no-new-privileges")
+        elif key == "AddDevice" and value.startswith("-"):
+            # Quadlet 4.6: a leading - adds the device only if it exists on the host.
+            if os.path.exists(value[1:].split(":", 1)[0]):
+                args.append(f"--device={value[1:]}")
         elif FLAGS[key] in ("--read-only", "--init", "--env-host"):
             if value == "true":
                 args.append(FLAGS[key])

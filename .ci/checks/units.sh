@@ -47,8 +47,19 @@ if (( ${#units[@]} + ${#containers[@]} == 0 )); then
   fail units "no unit files in systemd/"; exit 1
 fi
 
+# The native unit runs Node from the README's fixed prefix, which this machine does not have
+# (test/container/real-systemd.sh installs it and runs the unit unchanged): verify a copy whose
+# node is this machine's, everything else as shipped.
+native_node=/opt/dht-telemetry/bin/node
 for unit in "${units[@]}"; do
-  verify "$(basename "$unit")" "$unit" && pass "$(basename "$unit")" "systemd-analyze verify: no output"
+  name=$(basename "$unit")
+  if grep -q "^ExecStart=$native_node " "$unit" && [[ ! -x $native_node ]]; then
+    mkdir -p "$work/native"
+    sed "s|^ExecStart=$native_node |ExecStart=$(command -v node) |" "$unit" >"$work/native/$name"
+    verify "$name" "$work/native/$name" && pass "$name" "systemd-analyze verify: no output (with this machine's node for $native_node)"
+  else
+    verify "$name" "$unit" && pass "$name" "systemd-analyze verify: no output"
+  fi
 done
 
 quadlet=
@@ -100,5 +111,50 @@ for unit in "$units_dir"/dht-telemetry.service "$units_dir"/dht-telemetry.contai
     pass "$name wiring" "WatchdogSec=$watchdog = WATCHDOG_INTERVAL, RestartPreventExitStatus=78"
   fi
 done
+
+# Podman 4.3 leaves the cidfile behind: the plain unit removes it before every start.
+plain=$units_dir/dht-telemetry.service quadlet_file=$units_dir/dht-telemetry.container
+native=$units_dir/dht-telemetry-native.service
+if [[ -f $plain ]]; then
+  if grep -qx 'ExecStartPre=/bin/rm -f %t/%n.ctr-id' "$plain" && grep -q -- '--cidfile=%t/%n.ctr-id' "$plain"; then
+    pass "dht-telemetry.service cidfile" "ExecStartPre removes %t/%n.ctr-id (Podman 4.3 leaves it after stop/rm)"
+  else
+    fail "dht-telemetry.service cidfile" "no ExecStartPre=/bin/rm -f %t/%n.ctr-id: every restart and rollback fails on Podman 4.3"
+  fi
+fi
+# Both container units take the host's devices, gpio gid and timesync directory the same way,
+# and carry the auto-update label themselves (the image must not).
+if [[ -f $plain && -f $quadlet_file ]]; then
+  pre_plain=$(grep -E '^ExecStartPre=/bin/sh ' "$plain") pre_quadlet=$(grep -E '^ExecStartPre=/bin/sh ' "$quadlet_file")
+  # shellcheck disable=SC2016 # the $ is literal: it is in the unit files
+  if [[ -z $pre_plain || $pre_plain != "$pre_quadlet" ]]; then
+    fail "host args" "the ExecStartPre that writes DHT_HOST_ARGS differs between dht-telemetry.service and dht-telemetry.container"
+  elif ! grep -q 'PodmanArgs=\$DHT_HOST_ARGS' "$quadlet_file" || ! grep -qE '^ +\$DHT_HOST_ARGS \\$' "$plain"; then
+    fail "host args" "a container unit does not pass \$DHT_HOST_ARGS to podman run"
+  else
+    pass "host args" "both container units pass /dev/gpiomem, /dev/gpiochip0 (if present), the gpio gid and /run/systemd/timesync (ro, if present)"
+  fi
+  if grep -q -- '--label=io.containers.autoupdate=registry' "$plain" && grep -qx 'AutoUpdate=registry' "$quadlet_file"; then
+    pass "autoupdate label" "set by both container units"
+  else
+    fail "autoupdate label" "a container unit lacks io.containers.autoupdate=registry"
+  fi
+fi
+if [[ -f $native ]]; then
+  if grep -qx 'DeviceAllow=/dev/gpiomem rw' "$native" && grep -qx 'DeviceAllow=/dev/gpiochip0 rw' "$native" \
+     && grep -qx 'PrivateMounts=yes' "$native" && ! grep -q '^ProcSubset=pid' "$native"; then
+    pass "native devices" "DeviceAllow /dev/gpiomem and /dev/gpiochip0, PrivateMounts=yes, no ProcSubset=pid"
+  else
+    fail "native devices" "the native unit must allow /dev/gpiomem and /dev/gpiochip0, set PrivateMounts=yes and never ProcSubset=pid (node-dht-sensor reads /proc/cpuinfo)"
+  fi
+  # The exposure systemd computes for the native unit; at most 2.0.
+  exposure=$(systemd-analyze security --offline=yes "$native" 2>/dev/null | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+  echo "native unit: systemd-analyze security exposure ${exposure:-unknown}"
+  if [[ -n $exposure ]] && awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }'; then
+    pass "native exposure" "systemd-analyze security: $exposure (at most 2.0)"
+  else
+    fail "native exposure" "systemd-analyze security: ${exposure:-no result}, above 2.0"
+  fi
+fi
 
 exit "$failed"

@@ -9,6 +9,8 @@ import { contentModeWarning } from '../config/protocol-rules.js';
 import { errorMessage } from '../errors.js';
 import { encodeReading } from '../event/encode-reading.js';
 import { eventContext } from '../event/event-shape.js';
+import { rootedHostFiles } from '../gpio/host-files.js';
+import { sensorGpioReport } from '../gpio/sensor-gpio-report.js';
 import { HttpSender } from '../sender/http-sender.js';
 import { readOnce } from './read-command.js';
 
@@ -26,6 +28,7 @@ export async function checkCommand(config: DaemonConfig, options: { send: boolea
   say(checkDataDir(config.delivery.dataDir));
   const modeWarning = contentModeWarning(endpoint);
   if (modeWarning) say({ ok: true, warn: true, step: 'content mode', detail: modeWarning });
+  if (config.sensors.some((s) => s.model !== 'sim')) say({ step: 'gpio', ...sensorGpioReport(rootedHostFiles(), { root: process.geteuid?.() === 0 }) });
 
   const readings = await readOnce(config);
   for (const r of readings) {

@@ -2,13 +2,13 @@
 // Each command's module is imported when it runs: `run` never loads the endpoint
 // server of `endpoint` and `demo` or the whole undici package `health` uses, which
 // keeps the daemon's start-up time and resident memory down.
-import { readFileSync } from 'node:fs';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import { oneLine } from '../config/echo.js';
 import { loadConfig, type RawConfig } from '../config/load-config.js';
 import type { DaemonConfig } from '../config/config.js';
 import { parseCliArgs, UsageError, type ParsedArgs } from './args.js';
 import { EX_CONFIG, EX_USAGE } from './exit-codes.js';
+import { buildInfo } from '../status/build-info.js';
 import { helpText } from './help.js';
 
 
@@ -89,6 +89,5 @@ function report(err: unknown, stderr: NodeJS.WritableStream): number {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return buildInfo().version;
 }

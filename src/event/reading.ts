@@ -7,7 +7,7 @@ export interface Reading {
   temperature: number;
   /** %RH */
   humidity: number;
-  /** Measurement time, ms since the epoch (the wall clock; see src/clock/time-keeper.ts). */
+  /** Measurement time, ms since the epoch (the wall clock; see src/time/time-keeper.ts). */
   time: number;
   /**
    * Monotonic ms (since boot) when it was measured: ages, and re-stamping after a clock

@@ -31,7 +31,7 @@ export interface OutboxRecord {
   time: number;
   /** The encoded HTTP message (event/event-shape.ts HttpMessage) as JSON: headers without credentials, and body. */
   payload: string;
-  /** The reading's monotonic time (ms), when known: lets a later wall-clock fix re-stamp it (src/clock/time-keeper.ts). */
+  /** The reading's monotonic time (ms), when known: lets a later wall-clock fix re-stamp it (src/time/time-keeper.ts). */
   mono?: number | null;
   /** The boot the monotonic time belongs to (/proc/sys/kernel/random/boot_id), when known. */
   bootId?: string | null;

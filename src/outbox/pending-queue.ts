@@ -50,20 +50,6 @@ export class PendingQueue<T extends QueueItem> {
     return this.leased.has(seq);
   }
 
-  /** Replaces the contents (loading a store at open): one sort instead of n inserts. */
-  load(items: T[]): void {
-    this.items = [...items].sort(compareItems);
-    this.head = 0;
-    this.dead = 0;
-    this.bySeq.clear();
-    this.leased.clear();
-    this.totalBytes = 0;
-    for (const item of this.items) {
-      this.bySeq.set(item.seq, item);
-      this.totalBytes += item.bytes;
-    }
-  }
-
   /** Seqs only grow, so the common case is a push at the end. */
   insert(item: T): void {
     const last = this.items[this.items.length - 1];
@@ -88,13 +74,6 @@ export class PendingQueue<T extends QueueItem> {
       out.push(item);
     }
     return out;
-  }
-
-  /** Leases a seq that is present and free (adopting the leases of a reopened store). */
-  lease(seq: number): boolean {
-    if (!this.bySeq.has(seq) || this.leased.has(seq)) return false;
-    this.leased.add(seq);
-    return true;
   }
 
   unlease(seq: number): void {

@@ -326,10 +326,6 @@ export class SqliteOutbox implements Outbox {
     }
   }
 
-  get isOpen(): boolean {
-    return !this.closed;
-  }
-
   /** Puts taken entries back without counting an attempt (a take that was not used). */
   unlease(seqs: readonly number[]): void {
     for (const seq of seqs) {

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock/clock.js';
 import { wakeableSleep, wallTimeOf } from '../clock/clock.js';
-import type { Stamp } from '../clock/time-keeper.js';
+import type { Stamp } from '../time/time-keeper.js';
 import type { SamplingConfig } from '../config/config.js';
 import { TelemetryError, errorMessage } from '../errors.js';
 import type { Reading } from '../event/reading.js';
@@ -31,7 +31,7 @@ export interface SamplerOptions {
    * quiet (the time to its next read), so a long interval is never taken for a wedge.
    */
   onAlive?: (quietMs: number) => void;
-  /** Stamps a reading taken at monotonic `mono` (src/clock/time-keeper.ts); default the wall clock, no boot id. */
+  /** Stamps a reading taken at monotonic `mono` (src/time/time-keeper.ts); default the wall clock, no boot id. */
   stamp?: (mono: number) => Stamp;
 }
 

@@ -17,12 +17,12 @@
 //     - the endpoint answered a status that condemns it or the configuration (3xx, 404, 410, ...)
 //     - `deliveryFailures` sends in a row failed: the outbox holds the events
 //     - the wall clock is below the release build time, or the host has not synced yet:
-//       readings are queued, not sent (src/clock/time-keeper.ts)
+//       readings are queued, not sent (src/time/time-keeper.ts)
 // Every age is taken on the monotonic clock (snapshot.now); wall time only shows dates.
 //   ok       otherwise
 // Delivery trouble never makes the daemon "failing": restarting it would not bring the
 // network back, and the outbox keeps every reading until it does.
-import type { ClockState } from '../clock/time-keeper.js';
+import type { ClockState } from '../time/time-keeper.js';
 import type { CounterSample } from '../metrics/counters.js';
 import type { OutboxStats } from '../outbox/outbox.js';
 import type { DaemonSnapshot, SensorSnapshot } from './snapshot.js';
@@ -84,6 +84,9 @@ export interface Health {
   reasons: string[];
   now: string;
   uptimeS: number;
+  /** The running package version: after an auto-update rollback, the old one again. */
+  version: string;
+  node: string;
   device: { appId: string; deviceId: string; channel: string; endpoint: string; geolocation: { lat: number; lon: number } | null };
   sensors: SensorHealth[];
   delivery: DeliveryHealth;
@@ -147,6 +150,8 @@ export function evaluateHealth(s: DaemonSnapshot, rules?: Partial<HealthRules>):
     reasons,
     now: new Date(s.wallNow).toISOString(),
     uptimeS: seconds(s.now - s.startedAt),
+    version: s.build.version,
+    node: s.build.node,
     device: {
       appId: s.device.appId,
       deviceId: s.device.deviceId,

@@ -1,7 +1,8 @@
 // What the daemon tells about itself, at one instant. The status server, the
 // health rules and `check` read this; they never reach into the stages.
-import type { ClockState } from '../clock/time-keeper.js';
+import type { ClockState } from '../time/time-keeper.js';
 import type { Geolocation } from '../config/config.js';
+import type { BuildInfo } from './build-info.js';
 import type { Reading } from '../event/reading.js';
 import type { CounterSample } from '../metrics/counters.js';
 import type { OutboxStats } from '../outbox/outbox.js';
@@ -25,12 +26,14 @@ export interface DaemonSnapshot {
   ready: boolean;
   /** Set once shutdown began. */
   stopping: boolean;
+  /** What is running (package version, Node). */
+  build: BuildInfo;
   device: { appId: string; deviceId: string; channel: string; endpoint: string; geolocation: Geolocation | null };
   sensors: SensorSnapshot[];
   delivery: DeliveryState;
   outbox: OutboxStats;
   counters: CounterSample[];
-  /** The wall clock's state (src/clock/time-keeper.ts); null where nothing keeps it (`check`). */
+  /** The wall clock's state (src/time/time-keeper.ts); null where nothing keeps it (`check`). */
   clock: ClockState | null;
   /** Loops the watchdog finds wedged right now; null without a watchdog. */
   wedgedLoops: string[] | null;

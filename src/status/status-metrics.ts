@@ -100,6 +100,8 @@ export class StatusMetrics {
     // 0 until the first delivery, the usual Prometheus spelling of "never".
     // lastDeliveryAt is monotonic; shown as the wall time it had.
     g.lastDelivery.set(s.delivery.lastDeliveryAt === null ? 0 : (s.wallNow - (s.now - s.delivery.lastDeliveryAt)) / 1000);
+    g.buildInfo.reset();
+    g.buildInfo.set({ version: s.build.version, node: s.build.node }, 1);
     g.deviceInfo.reset();
     g.deviceInfo.set({ app_id: s.device.appId, device_id: s.device.deviceId, channel: s.device.channel }, 1);
     // Reset first, so a sensor that has no reading yet has no temperature series at all.
@@ -122,6 +124,7 @@ function createGauges(registry: Registry) {
     new Gauge<L>({ name, help, labelNames, registers: [registry] });
   return {
     ready: gauge('dht_ready', '1 once the daemon is ready (outbox open, first reading taken) and not stopping'),
+    buildInfo: gauge('dht_build_info', 'Always 1; the labels name the running version and Node', ['version', 'node']),
     deviceInfo: gauge('dht_device_info', 'Always 1; the labels name the device', ['app_id', 'device_id', 'channel']),
     outboxDepth: gauge('dht_outbox_depth', 'Events held in the outbox, in flight included'),
     outboxBytes: gauge('dht_outbox_bytes', 'Bytes of event payload held in the outbox'),

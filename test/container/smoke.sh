@@ -212,15 +212,28 @@ fi
 unit_file=$repo/systemd/dht-telemetry.service
 unit_args() { # unit_args KEY: the unit's KEY= command, expanded, as NUL-separated words
   python3 - "$unit_file" "$1" "$work" "$image" "$unit_name" "$work/unit.env" <<'PY'
-import re, shlex, sys, os
+import re, shlex, subprocess, sys, os
 path, key, work, image, name, env_file = sys.argv[1:]
 text = re.sub(r"\\\n", " ", open(path).read())
 env = dict(m.groups() for m in re.finditer(r"^Environment=([A-Z_]+)=(.*)$", text, re.M))
-line = re.search(rf"^{key}=(.*)$", text, re.M).group(1)
-line = line.replace("%t", work).replace("%n", "dht-telemetry.service")
+def unit_line(line):
+    return line.replace("%t", work).replace("%n", "dht-telemetry.service")
+# The ExecStartPre that writes %t/%n.host-args runs as systemd would run it ($$ is a literal $),
+# and its DHT_HOST_ARGS is split into words where ExecStart says $DHT_HOST_ARGS.
+host_args = []
+if key == "ExecStart":
+    for pre in re.findall(r"^ExecStartPre=(.*)$", text, re.M):
+        if ".host-args" in pre:
+            subprocess.run(shlex.split(unit_line(pre).replace("$$", "$")), check=True)
+            written = open(os.path.join(work, "dht-telemetry.service.host-args")).read()
+            host_args = re.match(r"DHT_HOST_ARGS=(.*)", written).group(1).split()
+line = unit_line(re.search(rf"^{key}=(.*)$", text, re.M).group(1))
 line = re.sub(r"\$\{([A-Z_]+)\}", lambda m: image if m.group(1) == "DHT_TELEMETRY_IMAGE" else env[m.group(1)], line)
 out = []
 for word in shlex.split(line):
+    if word == "$DHT_HOST_ARGS":
+        out.extend(host_args)
+        continue
     word = word.replace("--name=dht-telemetry", f"--name={name}")
     word = re.sub(r"^--env-file=.*", f"--env-file={env_file}", word)
     word = word.replace("--secret=dht-telemetry-password,", f"--secret={name},")

@@ -2,7 +2,7 @@
 // re-stamped after a wall-clock step, held below the floor and while the host has not
 // synced (issue 13, findings 2 and 4).
 import { describe, expect, it } from 'vitest';
-import { FakeHostTime } from '../../src/clock/host-time.js';
+import { FakeHostTime } from '../../src/time/host-time.js';
 import { cleanupAfterEach } from '../helpers/cleanups.js';
 import { daemonRig, FLOOR, WALL_START, type Rig } from './daemon-rig.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockAgent } from 'undici';
 import { FakeClock } from '../../src/clock/fake-clock.js';
-import { FakeHostTime } from '../../src/clock/host-time.js';
+import { FakeHostTime } from '../../src/time/host-time.js';
 import type { DaemonConfig } from '../../src/config/config.js';
 import type { Sensor } from '../../src/sensor/sensor.js';
 import { loadConfig } from '../../src/config/load-config.js';

@@ -43,4 +43,12 @@ describe('dht-telemetry check', () => {
     expect(hung.code).toBe(1);
     expect(hung.out).toMatch(/^FAIL +sensor default +timeout/m);
   });
+
+  it('says which GPIO path a real sensor would take: on a machine that is no Pi, a failing gpio line', async () => {
+    const real = await check({ SENSOR_TYPE: 'DHT22', INTERVAL: '2s' }, ['--no-send']);
+    expect(real.code).toBe(1);
+    expect(real.out).toMatch(/^FAIL +gpio +not a Raspberry Pi \(\/proc\/cpuinfo has .*\): .*SENSOR_TYPE=sim/m);
+    const simulated = await check({}, ['--no-send']);
+    expect(simulated.out).not.toMatch(/gpio/);
+  });
 });

@@ -7,7 +7,7 @@ const seqs = (items: readonly QueueItem[]): number[] => items.map((i) => i.seq);
 describe('PendingQueue: order, leases and bytes across many removals', () => {
   it('keeps the oldest-first order while acks remove from the front in batches', () => {
     const q = new PendingQueue<QueueItem>();
-    q.load(Array.from({ length: 1000 }, (_, i) => item(i + 1)));
+    for (let i = 1; i <= 1000; i++) q.insert(item(i));
     for (let n = 0; n < 200; n++) {
       const taken = q.take(4);
       q.remove(seqs(taken));

@@ -38,6 +38,7 @@ export function snapshot(over: SnapshotOverrides = {}): DaemonSnapshot {
     startedAt: NOW - 3_600_000,
     ready: true,
     stopping: false,
+    build: { version: '0.1.0', node: 'v24.1.0' },
     device: { appId: 'dejanb', deviceId: 'pi', channel: 'status', endpoint: 'https://http.sandbox.drogue.cloud/v1/status', geolocation: { lat: 44.8166, lon: 20.4721 } },
     sensors: [sensorSnapshot('living'), sensorSnapshot('attic', { model: 'DHT11', pin: 17 })],
     counters: [

@@ -109,7 +109,7 @@ describe.skipIf(!haveChromium)(haveChromium ? `status page in headless ${CHROMIU
     const { page, problems } = await open({ width: 1000, height: 900 });
     expect(await page.textContent('#device')).toBe('pi @ dejanb');
     expect(await page.textContent('#endpoint')).toContain('https://http.sandbox.drogue.cloud/v1/status');
-    expect(await text(page, '#location')).toMatch(/^Location 44\.8166, 20\.4721 · up 24 h 1 min$/);
+    expect(await text(page, '#location')).toMatch(/^Location 44\.8166, 20\.4721 · up 24 h 1 min · v0\.1\.0$/);
     expect(await page.textContent('#badge')).toBe('Healthy');
 
     for (const name of ['living', 'attic']) {

@@ -29,7 +29,7 @@ describe('node flags', () => {
 
   it('the native unit passes node the same flags, and the image runs the executable itself', () => {
     const unit = readFileSync(resolve(root, 'systemd/dht-telemetry-native.service'), 'utf8');
-    const execStart = /^ExecStart=\/usr\/bin\/node (.*) \/usr\/lib\/node_modules\/dht-telemetry\/dist\/cli\/main\.js run$/m.exec(unit);
+    const execStart = /^ExecStart=\/opt\/dht-telemetry\/bin\/node (.*) \/opt\/dht-telemetry\/lib\/node_modules\/dht-telemetry\/dist\/cli\/main\.js run$/m.exec(unit);
     expect(execStart?.[1]?.split(' ')).toEqual(shebangFlags());
     const containerfile = readFileSync(resolve(root, 'Containerfile'), 'utf8');
     expect(containerfile).toMatch(/^ENTRYPOINT \["\/app\/dist\/cli\/main\.js"\]$/m);

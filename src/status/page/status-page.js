@@ -69,7 +69,7 @@
     } else {
       loc.textContent = 'No location configured';
     }
-    loc.appendChild(document.createTextNode('  \u00b7  up ' + span(st.uptimeS)));
+    loc.appendChild(document.createTextNode('  \u00b7  up ' + span(st.uptimeS) + '  \u00b7  v' + st.version));
     document.title = (st.status === 'ok' ? '' : st.status.toUpperCase() + ' \u00b7 ') + dev.deviceId + ' \u00b7 dht-telemetry';
 
     var badge = byId('badge');

@@ -16,7 +16,7 @@
 import type { HttpMessage } from '../event/event-shape.js';
 import type { Logger } from '../log/logger.js';
 import type { Counters } from '../metrics/counters.js';
-import { wallTimeOf, type Clock } from './clock.js';
+import { wallTimeOf, type Clock } from '../clock/clock.js';
 import type { HostTime } from './host-time.js';
 
 /** How long a "the host clock is synchronized" answer is reused before the host is asked again. */

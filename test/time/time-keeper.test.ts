@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/clock/fake-clock.js';
-import { FakeHostTime } from '../../src/clock/host-time.js';
-import { restamp, TimeKeeper, type TimedEntry } from '../../src/clock/time-keeper.js';
+import { FakeHostTime } from '../../src/time/host-time.js';
+import { restamp, TimeKeeper, type TimedEntry } from '../../src/time/time-keeper.js';
 import { encodeReading } from '../../src/event/encode-reading.js';
 import type { EventContext } from '../../src/event/event-shape.js';
 import { silentLogger } from '../../src/log/logger.js';
