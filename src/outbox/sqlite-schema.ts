@@ -30,6 +30,9 @@
 // - page_size 1024 (set before the first table is made, so only for new files): a WAL frame
 //   is 1024 + 24 bytes, so a one-row commit appends ~1 KiB instead of ~4 KiB and rarely
 //   crosses a 4 KiB filesystem page. With 4096 the same workload wrote about 1.6x more.
+//   This holds while two rows fit a page: a row above ~500 bytes (a long configuration, or
+//   the 36-character boot_id of format 2 with the bench's configuration) takes a page of its
+//   own, and a commit then writes several frames (bench/RESULTS.md, row 5: 5.6 -> 8.7 KiB).
 // - no index besides the rowid: an index on another column would add a page to every commit.
 // - wal_autocheckpoint 1000 pages (~1 MiB of WAL): a checkpoint writes each hot page once
 //   for ~hundreds of readings; going lower costs more, higher saves little. The WAL file is
