@@ -60,24 +60,9 @@ default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 [engine]
 runtime = "runc"'
 
-passed=0 failed=0 skipped=0
-declare -A state=()
-pass() { state[$1]=pass; passed=$((passed + 1)); echo "PASS $1${2:+: $2}"; }
-fail() { state[$1]=fail; failed=$((failed + 1)); echo "FAIL $1: $2"; }
-skip() { state[$1]=skip; skipped=$((skipped + 1)); echo "SKIP $1: $2"; }
-ok() { [[ ${state[$1]:-} == pass ]]; }
-since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f s", b - a }'; }
-summary() { echo "real-systemd: $passed passed, $failed failed, $skipped skipped"; }
+# shellcheck source=test/container/smoke-lib.sh
+. "$here/smoke-lib.sh" # pass, fail, skip, ok, summary NAME, since, wait_for
 started=$EPOCHREALTIME
-
-# wait_for SECONDS COMMAND...: run COMMAND every half second until it succeeds or time runs out.
-wait_for() {
-  local deadline=$(( $(date +%s) + $1 )); shift
-  until "$@"; do
-    (( $(date +%s) >= deadline )) && return 1
-    sleep 0.5
-  done
-}
 
 if [[ $(id -u) != 0 ]]; then echo "SKIP real-systemd: needs root (unshare, chroot, mount)"; exit 77; fi
 for tool in unshare nsenter chroot podman debootstrap mount npm; do
@@ -140,7 +125,7 @@ if rootfs_line=$(DHT_TEST_CACHE=$cache "$here/real-systemd-rootfs.sh" 2>"$work/r
 else
   tail -n 20 "$work/rootfs.err" >&2
   fail rootfs "real-systemd-rootfs.sh failed: $(tail -n 1 "$work/rootfs.err")"
-  summary; exit 1
+  summary real-systemd; exit 1
 fi
 
 # The daemon image is kept between runs, keyed by everything that goes into it (the base image's
@@ -190,7 +175,7 @@ fi
 # --- The overlay root, set up as a Pi would be -------------------------------------------------
 mkdir -p "$work/upper" "$work/ovl-work" "$root" "$work/containers"
 if ! mount -t overlay overlay -o "lowerdir=$rootfs,upperdir=$work/upper,workdir=$work/ovl-work" "$root"; then
-  fail boot "cannot mount an overlay on $rootfs"; summary; exit 1
+  fail boot "cannot mount an overlay on $rootfs"; summary real-systemd; exit 1
 fi
 # Podman's own overlay storage cannot sit on an overlay: a plain directory of the host's.
 mkdir -p "$root/var/lib/containers" && mount --bind "$work/containers" "$root/var/lib/containers"
@@ -364,7 +349,7 @@ if wait_for 60 find_sys_pid && wait_for 120 is_up; then
 else
   cat "$work/boot.log" >&2
   fail boot "systemd did not come up within 180 s (state: $( [[ -n $sys_pid ]] && in_sys systemctl is-system-running 2>&1))"
-  summary; exit 1
+  summary real-systemd; exit 1
 fi
 
 # --- The registry and the images in it ---------------------------------------------------------
@@ -538,5 +523,4 @@ else
 fi
 
 echo "real-systemd: took $(since "$started")"
-summary
-(( failed == 0 ))
+summary real-systemd

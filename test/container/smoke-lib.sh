@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The step bookkeeping and waits the container smoke tests share (smoke.sh, arm-smoke.sh); sourced.
+# The step bookkeeping and waits the container suites share (smoke.sh, arm-smoke.sh, real-systemd.sh); sourced.
 #
 # Steps: pass|fail|skip STEP DETAIL print `PASS|FAIL|SKIP step: detail` and count; `ok STEP` asks
 # whether STEP passed; `summary NAME` prints `NAME: N passed, N failed, N skipped` and returns 1 if
