@@ -167,15 +167,7 @@ fi
 
 # --- run, emulated: the endpoint, then the daemon under --sdnotify=container ----------------------
 if ok addons; then
-  ep_port=$(free_port)
-  if podman run -d --name "$ep_name" "${emulated[@]}" "${run_opts[@]}" --network host "$image" \
-      endpoint --host 127.0.0.1 --port "$ep_port" >/dev/null 2>"$work/ep.err" \
-     && wait_for 120 port_open "$ep_port"; then
-    pass endpoint "the arm64 image's own endpoint listening on 127.0.0.1:$ep_port"
-  else
-    tail_logs "$ep_name"
-    fail endpoint "the endpoint did not listen on 127.0.0.1:$ep_port within 120 s: $(tail -n 1 "$work/ep.err")"
-  fi
+  start_endpoint "$ep_name" "$image" 120 "${emulated[@]}"
 else
   skip endpoint "needs addons"
 fi

@@ -53,6 +53,24 @@ while True:
 }
 tail_logs() { podman logs "$1" 2>&1 | tail -n "${2:-15}" | sed 's/^/    | /' >&2; }
 
+# start_endpoint NAME IMAGE SECONDS [PODMAN_RUN_OPTION...]: the image's own endpoint as container
+# NAME on a free 127.0.0.1 port (set in ep_port), recorded as step `endpoint` once it listens
+# within SECONDS. Its stderr goes to $work/ep.err ($work: the sourcing script's temp dir).
+ep_port=
+# shellcheck disable=SC2154
+start_endpoint() {
+  local name=$1 image=$2 limit=$3; shift 3
+  ep_port=$(free_port)
+  if podman run -d --name "$name" "$@" "${run_opts[@]}" --network host "$image" \
+      endpoint --host 127.0.0.1 --port "$ep_port" >/dev/null 2>"$work/ep.err" \
+     && wait_for "$limit" port_open "$ep_port"; then
+    pass endpoint "the image's own endpoint listening on 127.0.0.1:$ep_port"
+  else
+    tail_logs "$name"
+    fail endpoint "the endpoint did not listen on 127.0.0.1:$ep_port within $limit s: $(tail -n 1 "$work/ep.err")"
+  fi
+}
+
 # The endpoint's log has one line per request, ending in its status: count the accepted events.
 count_accepted() { podman logs "$1" 2>/dev/null | grep -cE ' 202( |$)'; }
 accepted_at_least() { (( $(count_accepted "$1") >= $2 )); }

@@ -131,17 +131,8 @@ else
 fi
 
 # --- run: endpoint, then the daemon under --sdnotify=container ----------------------------------
-ep_port=
 if ok build; then
-  ep_port=$(free_port)
-  if podman run -d --name "$ep_name" "${run_opts[@]}" --network host "$image" \
-      endpoint --host 127.0.0.1 --port "$ep_port" >/dev/null 2>"$work/ep.err" \
-     && wait_for 30 port_open "$ep_port"; then
-    pass endpoint "image's own endpoint listening on 127.0.0.1:$ep_port"
-  else
-    tail_logs "$ep_name"
-    fail endpoint "the endpoint did not listen on 127.0.0.1:$ep_port within 30 s: $(tail -n 1 "$work/ep.err")"
-  fi
+  start_endpoint "$ep_name" "$image" 30
 else
   skip endpoint "needs build"
 fi
