@@ -58,16 +58,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- prerequisites and the qemu-aarch64 binfmt_misc handler ------------------------------------
-missing=()
-for tool in podman runc debootstrap python3 npm; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-[[ -f $binfmt_conf ]] || missing+=("qemu-user-static ($binfmt_conf)")
-if (( ${#missing[@]} > 0 )); then
-  fail prerequisites "missing ${missing[*]} (apt-get install qemu-user-static; .ci/checks/install-deps.sh for the rest)"
-elif [[ $(id -u) != 0 ]]; then
-  skip prerequisites "not root: binfmt_misc, debootstrap and chroot-isolated builds need root"
-else
-  pass prerequisites "$(podman --version), $(/usr/bin/qemu-aarch64-static --version | head -n 1)"
-fi
+describe_tools() { echo "$(podman --version), $(/usr/bin/qemu-aarch64-static --version | head -n 1)"; }
+prerequisites_step "apt-get install qemu-user-static; .ci/checks/install-deps.sh for the rest" \
+  "binfmt_misc, debootstrap and chroot-isolated builds" describe_tools podman runc debootstrap python3 npm "$binfmt_conf"
 
 if ok prerequisites; then
   problem=
@@ -101,45 +94,28 @@ fi
 
 # --- the two base images -------------------------------------------------------------------------
 if ok binfmt; then
-  t=$(now)
-  if out=$("$here/build-base.sh" --node "$node_version" "$build_base" 2>"$work/base.err") \
-     && out2=$("$here/build-base.sh" --arch arm64 --node "$node_version" "$target_base" 2>"$work/base.err"); then
-    pass base-images "${out#base-image: }; ${out2#base-image: }; in $(since "$t")"
-  else
-    tail -n 15 "$work/base.err" >&2
-    fail base-images "build-base.sh failed: $(tail -n 1 "$work/base.err")"
-  fi
+  build_base_step base-image "$build_base" --node "$node_version"
+  build_base_step base-image-arm64 "$target_base" --arch arm64 --node "$node_version"
 else
-  skip base-images "needs binfmt"
+  skip base-image "needs binfmt"
+  skip base-image-arm64 "needs binfmt"
 fi
 
-if ok base-images; then
-  t=$(now)
-  if out=$(podman run --rm "${emulated[@]}" "${run_opts[@]}" --network none "$target_base" \
-      node -p '`${process.version} ${process.arch}`' 2>&1) && [[ $out == *arm64 ]]; then
-    pass base-run "node $out in the arm64 base, emulated ($(since "$t"))"
-  else
-    fail base-run "node in the arm64 base did not run: $(echo "$out" | tail -n 1)"
-  fi
+if ok base-image-arm64; then
+  node_runs_step "$target_base" arm64 "${emulated[@]}"
 else
-  skip base-run "needs base-images"
+  skip base-run "needs base-image-arm64"
 fi
 
 # --- build the real Containerfile for linux/arm64 ----------------------------------------------
-if ok base-run; then
-  t=$(now)
+if ok base-run && ok base-image; then
   # Podman 4.3 (buildah 1.28) does not set BUILDPLATFORM itself: without it, the build stage's
   # `FROM --platform=$BUILDPLATFORM` would look for an arm64 build base.
-  if podman build --isolation chroot --pull=never --layers=false --platform linux/arm64 \
-      --build-arg BUILDPLATFORM="linux/$(podman info --format '{{.Host.Arch}}')" --build-arg NODE_IMAGE="$target_base" --build-arg BUILD_NODE_IMAGE="$build_base" \
-      --build-arg REVISION=arm-smoke -t "$image" -f "$repo/Containerfile" "$repo" >"$work/build.log" 2>&1; then
-    pass build "podman build --platform linux/arm64 in $(since "$t")"
-  else
-    tail -n 25 "$work/build.log" >&2
-    fail build "podman build --platform linux/arm64 failed after $(since "$t"): $(grep -E 'error|Error' "$work/build.log" | tail -n 1)"
-  fi
+  build_step "$image" --platform linux/arm64 \
+    --build-arg BUILDPLATFORM="linux/$(podman info --format '{{.Host.Arch}}')" --build-arg NODE_IMAGE="$target_base" \
+    --build-arg BUILD_NODE_IMAGE="$build_base" --build-arg REVISION=arm-smoke
 else
-  skip build "needs base-run"
+  skip build "needs base-run and base-image"
 fi
 
 if ok build; then
@@ -152,14 +128,7 @@ if ok build; then
   else
     pass image "runtime image size $(mb "$size") (limit $(mb "$image_size_limit"), $arch)"
   fi
-  t=$(now)
-  if out=$(podman run --rm "${emulated[@]}" "${run_opts[@]}" --network none --entrypoint node "$image" -e '
-      for (const m of ["better-sqlite3", "unix-dgram", "node-dht-sensor", "epoll"]) require("/app/node_modules/" + m);
-      process.stdout.write(`ok ${process.version} ${process.arch}`)' 2>&1) && [[ $out == "ok "*arm64 ]]; then
-    pass addons "the cross-compiled better-sqlite3, unix-dgram, node-dht-sensor (libgpiod), epoll load on node ${out#ok }, emulated ($(since "$t"))"
-  else
-    fail addons "$(echo "$out" | grep -v '^\s*at ' | head -n 3 | tr '\n' ' ')"
-  fi
+  addons_step "$image" arm64 "${emulated[@]}"
 else
   skip image "needs build"
   skip addons "needs build"
@@ -172,48 +141,18 @@ else
   skip endpoint "needs addons"
 fi
 
-notify_log=$work/notify.log
 if ok endpoint; then
-  start_listener "$work/notify.sock" "$notify_log"
-  t=$(now)
-  if NOTIFY_SOCKET=$work/notify.sock timeout 120 podman run -d --name "$daemon_name" "${emulated[@]}" \
-      "${run_opts[@]}" --network host --sdnotify=container -v "$volume:/var/lib/dht-telemetry" \
-      -e ENDPOINT="http://127.0.0.1:$ep_port" -e APP_ID=arm-smoke -e DEVICE_ID=pi -e DEVICE_PASSWORD=smoke-secret \
-      -e SENSOR_TYPE=sim -e INTERVAL=1s -e STATUS_LISTEN="127.0.0.1:$(free_port)" -e LOG_LEVEL=info \
-      "$image" run >/dev/null 2>"$work/run.err"; then
-    if wait_for 180 grep -qx 'READY=1' "$notify_log"; then
-      pass ready "READY=1 arrived on NOTIFY_SOCKET $(since "$t") after podman run (emulated)"
-    else
-      tail_logs "$daemon_name"
-      fail ready "no READY=1 on NOTIFY_SOCKET within 180 s (got: $(paste -sd' ' "$notify_log"))"
-    fi
-  else
-    tail -n 3 "$work/run.err" >&2; tail_logs "$daemon_name"
-    fail ready "podman run failed or timed out after $(since "$t"): $(tail -n 1 "$work/run.err")"
-  fi
+  start_daemon "$daemon_name" "$image" 120 "${emulated[@]}" -e APP_ID=arm-smoke -e STATUS_LISTEN="127.0.0.1:$(free_port)"
 else
-  skip ready "needs endpoint"
+  skip daemon-start "needs endpoint"
 fi
 
-if ok ready; then
-  if wait_for 120 accepted_at_least "$ep_name" 3; then
-    pass events "$(count_accepted "$ep_name") events accepted (202) by the endpoint; last: $(last_accepted "$ep_name")"
-  else
-    tail_logs "$ep_name" 5; tail_logs "$daemon_name"
-    fail events "fewer than 3 events accepted within 120 s (got $(count_accepted "$ep_name"))"
-  fi
-  t=$(now)
-  podman stop --time 30 "$daemon_name" >/dev/null 2>&1
-  code=$(podman inspect --format '{{.State.ExitCode}}' "$daemon_name" 2>/dev/null)
-  if [[ $code == 0 ]]; then
-    pass sigterm "exit 0 $(since "$t") after SIGTERM (podman stop --time 30)"
-  else
-    tail_logs "$daemon_name"
-    fail sigterm "exit code $code after SIGTERM ($(since "$t"); 137 means it was killed at the stop timeout)"
-  fi
+if ok daemon-start; then
+  expect_ready "$daemon_name" 180
+  expect_events "$ep_name" "$daemon_name" 120
+  expect_sigterm "$daemon_name" 30
 else
-  skip events "needs ready"
-  skip sigterm "needs ready"
+  for step in ready events sigterm; do skip "$step" "needs daemon-start"; done
 fi
 
 echo "arm-smoke: wall time $(since "$started")"

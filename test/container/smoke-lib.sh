@@ -6,6 +6,8 @@
 # any step failed (or, with SMOKE_STRICT=1, was skipped).
 # Functions called through trap and wait_for look unreachable to shellcheck 0.9 (SC2317).
 # shellcheck disable=SC2317
+# The steps read the sourcing script's $here (test/container), $repo and $work (its temp dir).
+# shellcheck disable=SC2154
 
 # This machine refuses the default rlimits (setrlimit RLIMIT_NOFILE: operation not permitted),
 # and crun fails the same way: runc with explicit, lower limits works.
@@ -53,11 +55,78 @@ while True:
 }
 tail_logs() { podman logs "$1" 2>&1 | tail -n "${2:-15}" | sed 's/^/    | /' >&2; }
 
+# prerequisites_step INSTALL_HINT ROOT_REASON DESCRIBE NEED...: step `prerequisites`, every NEED
+# there (a command, or a file given by its path) and root; DESCRIBE (a command) prints the pass detail.
+prerequisites_step() {
+  local hint=$1 root_reason=$2 describe=$3 need missing=(); shift 3
+  for need in "$@"; do
+    if [[ $need == /* ]]; then [[ -e $need ]] || missing+=("$need"); else command -v "$need" >/dev/null || missing+=("$need"); fi
+  done
+  if (( ${#missing[@]} > 0 )); then
+    fail prerequisites "missing ${missing[*]} ($hint)"
+  elif [[ $(id -u) != 0 ]]; then
+    skip prerequisites "not root: $root_reason need root"
+  else
+    pass prerequisites "$("$describe")"
+  fi
+}
+
+# build_base_step STEP IMAGE [BUILD_BASE_OPTION...]: step STEP, build-base.sh builds IMAGE (or
+# finds it cached).
+build_base_step() {
+  local step=$1 image=$2 t out; shift 2
+  t=$(now)
+  if out=$("$here/build-base.sh" "$@" "$image" 2>"$work/base.err"); then
+    pass "$step" "${out#base-image: } in $(since "$t"), $(mb "$(podman image inspect --format '{{.Size}}' "$image")")"
+  else
+    tail -n 15 "$work/base.err" >&2
+    fail "$step" "build-base.sh failed: $(tail -n 1 "$work/base.err")"
+  fi
+}
+
+# node_runs_step IMAGE ARCH [PODMAN_RUN_OPTION...]: step `base-run`, node runs in IMAGE as ARCH.
+node_runs_step() {
+  local image=$1 arch=$2 t out; shift 2
+  t=$(now)
+  if out=$(podman run --rm "$@" "${run_opts[@]}" --network none "$image" \
+      node -p '`${process.version} ${process.arch}`' 2>&1) && [[ $out == *" $arch" ]]; then
+    pass base-run "node $out in $image ($(since "$t"))"
+  else
+    fail base-run "node in $image did not run as $arch: $(echo "$out" | tail -n 1)"
+  fi
+}
+
+# build_step IMAGE [PODMAN_BUILD_OPTION...]: step `build`, the real Containerfile built as IMAGE.
+build_step() {
+  local image=$1 t; shift
+  t=$(now)
+  if podman build --isolation chroot --pull=never --layers=false "$@" \
+      -t "$image" -f "$repo/Containerfile" "$repo" >"$work/build.log" 2>&1; then
+    pass build "podman build $* in $(since "$t")"
+  else
+    tail -n 25 "$work/build.log" >&2
+    fail build "podman build failed after $(since "$t"): $(grep -E 'error|Error' "$work/build.log" | tail -n 1)"
+  fi
+}
+
+# addons_step IMAGE ARCH [PODMAN_RUN_OPTION...]: step `addons`, every native addon loads in IMAGE's
+# node on ARCH: a missing shared library shows only in the runtime image.
+addons_step() {
+  local image=$1 arch=$2 t out; shift 2
+  t=$(now)
+  if out=$(podman run --rm "$@" "${run_opts[@]}" --network none --entrypoint node "$image" -e '
+      for (const m of ["better-sqlite3", "unix-dgram", "node-dht-sensor", "epoll"]) require("/app/node_modules/" + m);
+      process.stdout.write(`ok ${process.version} ${process.arch}`)' 2>&1) && [[ $out == "ok "*" $arch" ]]; then
+    pass addons "better-sqlite3, unix-dgram, node-dht-sensor (libgpiod), epoll load on node ${out#ok } as uid $(podman image inspect --format '{{.Config.User}}' "$image") ($(since "$t"))"
+  else
+    fail addons "$(echo "$out" | grep -v '^\s*at ' | head -n 3 | tr '\n' ' ')"
+  fi
+}
+
 # start_endpoint NAME IMAGE SECONDS [PODMAN_RUN_OPTION...]: the image's own endpoint as container
 # NAME on a free 127.0.0.1 port (set in ep_port), recorded as step `endpoint` once it listens
-# within SECONDS. Its stderr goes to $work/ep.err ($work: the sourcing script's temp dir).
+# within SECONDS. Its stderr goes to $work/ep.err.
 ep_port=
-# shellcheck disable=SC2154
 start_endpoint() {
   local name=$1 image=$2 limit=$3; shift 3
   ep_port=$(free_port)
@@ -71,10 +140,65 @@ start_endpoint() {
   fi
 }
 
+# start_daemon NAME IMAGE SECONDS [PODMAN_RUN_OPTION...]: step `daemon-start`, IMAGE's `run` as
+# container NAME under --sdnotify=container, the volume $volume as its data dir, the endpoint at
+# $ep_port; NOTIFY_SOCKET's datagrams go to $work/notify.log, one line each.
+start_daemon() {
+  local name=$1 image=$2 limit=$3 t; shift 3
+  start_listener "$work/notify.sock" "$work/notify.log"
+  t=$(now)
+  # Podman 4.3's `run -d --sdnotify=container` returns at once and forwards READY=1 and
+  # WATCHDOG=1 from the container to NOTIFY_SOCKET later; bounded in case a Podman waits.
+  if NOTIFY_SOCKET=$work/notify.sock timeout "$limit" podman run -d --name "$name" "${run_opts[@]}" \
+      --network host --sdnotify=container -v "$volume:/var/lib/dht-telemetry" \
+      -e ENDPOINT="http://127.0.0.1:$ep_port" -e DEVICE_ID=pi -e DEVICE_PASSWORD=smoke-secret \
+      -e SENSOR_TYPE=sim -e INTERVAL=1s -e LOG_LEVEL=info "$@" "$image" run >/dev/null 2>"$work/run.err"; then
+    pass daemon-start "podman run -d --sdnotify=container returned after $(since "$t")"
+  else
+    tail -n 3 "$work/run.err" >&2; tail_logs "$name"
+    fail daemon-start "podman run failed or timed out after $(since "$t"): $(tail -n 1 "$work/run.err")"
+  fi
+}
+
+# expect_ready NAME SECONDS: step `ready`, READY=1 forwarded to NOTIFY_SOCKET within SECONDS.
+expect_ready() {
+  local log=$work/notify.log
+  if wait_for "$2" grep -qx 'READY=1' "$log"; then
+    pass ready "READY=1 arrived on NOTIFY_SOCKET ($(grep -c . "$log") datagram(s) so far: $(paste -sd' ' "$log"))"
+  else
+    tail_logs "$1"
+    fail ready "no READY=1 on NOTIFY_SOCKET within $2 s (got: $(paste -sd' ' "$log"))"
+  fi
+}
+
 # The endpoint's log has one line per request, ending in its status: count the accepted events.
 count_accepted() { podman logs "$1" 2>/dev/null | grep -cE ' 202( |$)'; }
 accepted_at_least() { (( $(count_accepted "$1") >= $2 )); }
 last_accepted() { podman logs "$1" 2>/dev/null | grep -E ' 202( |$)' | tail -n 1; }
+
+# expect_events ENDPOINT DAEMON SECONDS: step `events`, three events accepted within SECONDS.
+expect_events() {
+  if wait_for "$3" accepted_at_least "$1" 3; then
+    pass events "$(count_accepted "$1") events accepted (202) by the endpoint; last: $(last_accepted "$1")"
+  else
+    tail_logs "$1" 5; tail_logs "$2"
+    fail events "fewer than 3 events accepted within $3 s (got $(count_accepted "$1"))"
+  fi
+}
+
+# expect_sigterm DAEMON SECONDS: step `sigterm`, `podman stop --time SECONDS` ends it with exit 0.
+expect_sigterm() {
+  local t code
+  t=$(now)
+  podman stop --time "$2" "$1" >/dev/null 2>&1
+  code=$(podman inspect --format '{{.State.ExitCode}}' "$1" 2>/dev/null)
+  if [[ $code == 0 ]]; then
+    pass sigterm "exit 0 $(since "$t") after SIGTERM (podman stop --time $2)"
+  else
+    tail_logs "$1"
+    fail sigterm "exit code $code after SIGTERM ($(since "$t"); 137 means it was killed at the stop timeout)"
+  fi
+}
 
 # The runtime image's size limit (issue 15: at or below 150 MB for linux/amd64 and linux/arm64).
 # shellcheck disable=SC2034

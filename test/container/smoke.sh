@@ -49,37 +49,19 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- prerequisites -----------------------------------------------------------------------------
-missing=()
-for tool in podman runc debootstrap python3; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-if (( ${#missing[@]} > 0 )); then
-  fail prerequisites "missing ${missing[*]} (run .ci/checks/install-deps.sh)"
-elif [[ $(id -u) != 0 ]]; then
-  skip prerequisites "not root: debootstrap and chroot-isolated builds need root here"
-else
-  pass prerequisites "$(podman --version), runc $(runc --version 2>/dev/null | awk 'NR==1{print $3}')"
-fi
+describe_tools() { echo "$(podman --version), runc $(runc --version 2>/dev/null | awk 'NR==1{print $3}')"; }
+prerequisites_step "run .ci/checks/install-deps.sh" "debootstrap and chroot-isolated builds" describe_tools \
+  podman runc debootstrap python3
 
 # --- base image --------------------------------------------------------------------------------
 if ok prerequisites; then
-  t=$(now)
-  if out=$("$here/build-base.sh" --node "$node_version" "$base_image" 2>"$work/base.err"); then
-    pass base-image "${out#base-image: } in $(since "$t"), $(mb "$(podman image inspect --format '{{.Size}}' "$base_image")")"
-  else
-    tail -n 15 "$work/base.err" >&2
-    fail base-image "build-base.sh failed: $(tail -n 1 "$work/base.err")"
-  fi
+  build_base_step base-image "$base_image" --node "$node_version"
 else
   skip base-image "needs prerequisites"
 fi
 
 if ok base-image; then
-  t=$(now)
-  if out=$(podman run --rm "${run_opts[@]}" --network none "$base_image" \
-      node -e 'process.stdout.write(process.version)' 2>&1); then
-    pass base-run "node $out in the base image ($(since "$t"))"
-  else
-    fail base-run "podman run of the base image failed: $(echo "$out" | tail -n 1)"
-  fi
+  node_runs_step "$base_image" "$(node -p process.arch)"
 else
   skip base-run "needs base-image"
 fi
@@ -90,15 +72,7 @@ if ! ok base-run; then
 elif [[ ! -f $repo/src/cli/main.ts ]]; then
   skip build "src/cli/main.ts does not exist yet: nothing to build"
 else
-  t=$(now)
-  if podman build --isolation chroot --pull=never --layers=false \
-      --build-arg NODE_IMAGE="$base_image" --build-arg REVISION=smoke \
-      -t "$image" -f "$repo/Containerfile" "$repo" >"$work/build.log" 2>&1; then
-    pass build "$(since "$t")"
-  else
-    tail -n 25 "$work/build.log" >&2
-    fail build "podman build failed after $(since "$t"): $(grep -E 'error|Error' "$work/build.log" | tail -n 1)"
-  fi
+  build_step "$image" --build-arg NODE_IMAGE="$base_image" --build-arg REVISION=smoke
 fi
 
 if ok build; then
@@ -117,14 +91,7 @@ if ok build; then
   else
     fail image "$(IFS=';'; echo "${problems[*]}")"
   fi
-  # The addons must load in the runtime image: a missing shared library shows only here.
-  if out=$(podman run --rm "${run_opts[@]}" --network none --entrypoint node "$image" -e '
-      for (const m of ["better-sqlite3", "unix-dgram", "node-dht-sensor", "epoll"]) require("/app/node_modules/" + m);
-      process.stdout.write("ok " + process.version)' 2>&1) && [[ $out == "ok "* ]]; then
-    pass addons "better-sqlite3, unix-dgram, node-dht-sensor (libgpiod), epoll load on node ${out#ok } as uid $(fmt '{{.Config.User}}')"
-  else
-    fail addons "$(echo "$out" | grep -v '^\s*at ' | head -n 3 | tr '\n' ' ')"
-  fi
+  addons_step "$image" "$(node -p process.arch)"
 else
   skip image "needs build"
   skip addons "needs build"
@@ -138,40 +105,17 @@ else
 fi
 
 notify_log=$work/notify.log
+status_port=$(free_port)
 if ok endpoint; then
-  start_listener "$work/notify.sock" "$notify_log"
-  status_port=$(free_port)
-  t=$(now)
-  # Podman 4.3's `run -d --sdnotify=container` returns at once and forwards READY=1 and
-  # WATCHDOG=1 from the container to NOTIFY_SOCKET later; bounded in case a Podman waits.
-  if NOTIFY_SOCKET=$work/notify.sock timeout 90 podman run -d --name "$daemon_name" "${run_opts[@]}" \
-      --network host --sdnotify=container -v "$volume:/var/lib/dht-telemetry" \
-      -e ENDPOINT="http://127.0.0.1:$ep_port" -e APP_ID=smoke -e DEVICE_ID=pi -e DEVICE_PASSWORD=smoke-secret \
-      -e GEOLOCATION='{"lat": "44.8166", "lon": "20.4721"}' -e SENSOR_TYPE=sim -e INTERVAL=1s \
-      -e STATUS_LISTEN="127.0.0.1:$status_port" -e WATCHDOG_INTERVAL=4 -e LOG_LEVEL=info \
-      "$image" run >/dev/null 2>"$work/run.err"; then
-    pass daemon-start "podman run -d --sdnotify=container returned after $(since "$t")"
-  else
-    tail -n 3 "$work/run.err" >&2; tail_logs "$daemon_name"
-    fail daemon-start "podman run failed or timed out after $(since "$t"): $(tail -n 1 "$work/run.err")"
-  fi
+  start_daemon "$daemon_name" "$image" 90 -e APP_ID=smoke -e GEOLOCATION='{"lat": "44.8166", "lon": "20.4721"}' \
+    -e STATUS_LISTEN="127.0.0.1:$status_port" -e WATCHDOG_INTERVAL=4
 else
   skip daemon-start "needs endpoint"
 fi
 
 if ok daemon-start; then
-  if wait_for 30 grep -qx 'READY=1' "$notify_log"; then
-    pass ready "READY=1 arrived on NOTIFY_SOCKET ($(grep -c . "$notify_log") datagram(s) so far: $(paste -sd' ' "$notify_log"))"
-  else
-    tail_logs "$daemon_name"
-    fail ready "no READY=1 on NOTIFY_SOCKET within 30 s (got: $(paste -sd' ' "$notify_log"))"
-  fi
-  if wait_for 40 accepted_at_least "$ep_name" 3; then
-    pass events "$(count_accepted "$ep_name") events accepted (202) by the endpoint; last: $(last_accepted "$ep_name")"
-  else
-    tail_logs "$ep_name" 5; tail_logs "$daemon_name"
-    fail events "fewer than 3 events accepted within 40 s (got $(count_accepted "$ep_name"))"
-  fi
+  expect_ready "$daemon_name" 30
+  expect_events "$ep_name" "$daemon_name" 40
   # WATCHDOG_INTERVAL=4 s: pings come at half of it while the loops are alive.
   if wait_for 15 grep -qx 'WATCHDOG=1' "$notify_log"; then
     pass watchdog "$(grep -cx 'WATCHDOG=1' "$notify_log") WATCHDOG=1 ping(s) forwarded"
@@ -183,15 +127,7 @@ if ok daemon-start; then
   else
     fail health "dht-telemetry health exited $? in the container: $(echo "$out" | tail -n 1)"
   fi
-  t=$(now)
-  podman stop --time 15 "$daemon_name" >/dev/null 2>&1
-  code=$(podman inspect --format '{{.State.ExitCode}}' "$daemon_name" 2>/dev/null)
-  if [[ $code == 0 ]]; then
-    pass sigterm "exit 0 $(since "$t") after SIGTERM (podman stop --time 15)"
-  else
-    tail_logs "$daemon_name"
-    fail sigterm "exit code $code after SIGTERM ($(since "$t"); 137 means it was killed at the stop timeout)"
-  fi
+  expect_sigterm "$daemon_name" 15
 else
   for step in ready events watchdog health sigterm; do skip "$step" "needs daemon-start"; done
 fi
