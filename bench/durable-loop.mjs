@@ -6,23 +6,19 @@
 // no metrics, no retry logic. Its drain rate against the bare loop is the most any durable
 // daemon built on these libraries can reach on this machine.
 // argv: url dataDir concurrency
-import { closeSync, fdatasyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasyncSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { Agent } from 'undici';
+import { openWalDatabase } from './wal-database.mjs';
 
 const [url, dataDir, concurrencyArg] = process.argv.slice(2);
 const concurrency = Number(concurrencyArg);
-const db = new Database(join(dataDir, 'outbox.db'));
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-db.pragma('cache_size = -256');
+const { db, walFd: wal } = openWalDatabase(join(dataDir, 'outbox.db'), 'PRAGMA cache_size = -256');
 const select = db.prepare('SELECT seq, payload FROM events WHERE seq > ? ORDER BY seq LIMIT 64');
 const remove = db.prepare('DELETE FROM events WHERE seq = ?');
 const flush = db.transaction((seqs) => {
   for (const seq of seqs) remove.run(seq);
 });
-const wal = openSync(join(dataDir, 'outbox.db-wal'), 'r+');
 const target = new URL(url);
 const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
 const authorization = process.env.BENCH_AUTHORIZATION;

@@ -5,24 +5,23 @@
 // config, no status server, no sampler, no metrics. Run with the daemon's node flags, side by
 // side with the daemons, its RSS is a lower bound for any daemon built on these libraries.
 // argv: url messagesFile dataDir
-import { closeSync, fdatasyncSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { pino } from 'pino';
+import { openWalDatabase } from './wal-database.mjs';
 
 const require = createRequire(import.meta.url);
 const Agent = require('undici/lib/dispatcher/agent.js');
 const [url, messagesFile, dataDir] = process.argv.slice(2);
 const messages = JSON.parse(readFileSync(messagesFile, 'utf8'));
 const logger = pino({ level: 'warn' }, pino.destination({ fd: 1, sync: true }));
-const db = new Database(join(dataDir, 'floor.db'));
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = NORMAL');
-db.exec('CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, payload TEXT NOT NULL)');
+const { db, walFd: wal } = openWalDatabase(
+  join(dataDir, 'floor.db'),
+  'CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, payload TEXT NOT NULL)',
+);
 const insert = db.prepare('INSERT INTO events (payload) VALUES (?)');
 const remove = db.prepare('DELETE FROM events WHERE seq = ?');
-const wal = openSync(join(dataDir, 'floor.db-wal'), 'r+');
 const target = new URL(url);
 const agent = new Agent({ connections: 4, keepAliveTimeout: 30_000 });
 let i = 0;
