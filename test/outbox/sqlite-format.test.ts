@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/outbox/sqlite-schema.js';
+import { listDeadLetters } from '../../src/outbox/inspect.js';
 import { SqliteOutbox } from '../../src/outbox/sqlite-outbox.js';
 
 let dir: string;
@@ -32,7 +33,112 @@ function writeFormat1(path: string): void {
   db.close();
 }
 
+/** A file exactly as release 2 of the format wrote it: the boot id as text in every row. */
+function writeFormat2(path: string): void {
+  const db = new Database(path);
+  db.exec(`
+    CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, time INTEGER NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0, payload TEXT NOT NULL, mono_ms INTEGER, boot_id TEXT);
+    CREATE TABLE dead_letters (seq INTEGER NOT NULL, id TEXT NOT NULL, time INTEGER NOT NULL,
+      attempts INTEGER NOT NULL, payload TEXT NOT NULL, status INTEGER, reason TEXT NOT NULL,
+      failed_at INTEGER NOT NULL, mono_ms INTEGER, boot_id TEXT);
+    INSERT INTO events VALUES
+      (1, 'old-1', 1000, 2, '{"body":1}', 10.5, 'boot-a'),
+      (2, 'old-2', 2000, 0, '{"body":2}', NULL, NULL),
+      (3, 'old-3', 3000, 0, '{"body":3}', 30, 'boot-b'),
+      (4, 'old-4', 4000, 1, '{"body":4}', 40, 'boot-a'),
+      (5, 'old-bad', 5000, 0, '{"body":5}', 50, x'07');
+    INSERT INTO dead_letters VALUES (6, 'old-dead', 6000, 1, '{"body":6}', 406, 'refused', 7000, 60, 'boot-c');
+    PRAGMA user_version = 2;
+  `);
+  db.close();
+}
+
 describe('outbox file format', () => {
+  it('migrates a format-2 file: every row is kept with its boot id, each boot id stored once', () => {
+    const path = join(dir, 'outbox.db');
+    writeFormat2(path);
+    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 20 });
+    try {
+      // old-bad's boot id was a blob: unreadable in format 2, and still unreadable after.
+      expect(outbox.take(10).map((e) => [e.id, e.attempts, e.mono, e.bootId])).toEqual([
+        ['old-1', 2, 10.5, 'boot-a'],
+        ['old-2', 0, null, null],
+        ['old-3', 0, 30, 'boot-b'],
+        ['old-4', 1, 40, 'boot-a'],
+      ]);
+      expect(outbox.deadLetters().map((d) => [d.id, d.reason, d.mono, d.bootId])).toEqual([
+        ['old-bad', 'unreadable', 50, null],
+        ['old-dead', 'refused', 60, 'boot-c'],
+      ]);
+      outbox.append({ id: 'new', time: 8000, payload: '{}', mono: 77, bootId: 'boot-b' });
+      outbox.sync();
+    } finally {
+      outbox.close();
+    }
+    const reopened = new SqliteOutbox({ path, maxBytes: 1 << 20 });
+    try {
+      expect(reopened.take(10).map((e) => [e.id, e.bootId])).toEqual([
+        ['old-1', 'boot-a'],
+        ['old-2', null],
+        ['old-3', 'boot-b'],
+        ['old-4', 'boot-a'],
+        ['new', 'boot-b'],
+      ]);
+    } finally {
+      reopened.close();
+    }
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      expect(db.prepare('SELECT boot_id FROM boots ORDER BY boot_id').pluck().all()).toEqual(['boot-a', 'boot-b', 'boot-c']);
+      const columns = db.prepare("SELECT name FROM pragma_table_info('events')").pluck().all();
+      expect(columns).toContain('boot');
+      expect(columns).not.toContain('boot_id');
+      expect(db.prepare('SELECT typeof(boot) FROM events WHERE boot IS NOT NULL').pluck().all()).toEqual(
+        Array(4).fill('integer'), // old-1, old-3, old-4, new
+      );
+    } finally {
+      db.close();
+    }
+  });
+
+  it('lists the dead letters of a file of format 1 or 2 that no daemon has migrated yet, without writing it', () => {
+    const path = join(dir, 'outbox.db');
+    writeFormat2(path);
+    const before = readFileSync(path);
+    expect(listDeadLetters(dir, 10).map((d) => [d.id, d.status, d.mono, d.bootId])).toEqual([['old-dead', 406, 60, 'boot-c']]);
+    expect(readFileSync(path).equals(before)).toBe(true);
+    rmSync(path);
+    writeFormat1(path);
+    expect(listDeadLetters(dir, 10).map((d) => [d.id, d.status, d.mono, d.bootId])).toEqual([['old-dead', 406, null, null]]);
+  });
+
+  it('forgets a boot no row refers to any more when it opens the file', () => {
+    const path = join(dir, 'outbox.db');
+    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 20 });
+    try {
+      outbox.append({ id: 'a', time: 1, payload: '{}', mono: 1, bootId: 'boot-gone' });
+      outbox.append({ id: 'b', time: 2, payload: '{}', mono: 2, bootId: 'boot-kept' });
+      const [a] = outbox.take(1);
+      outbox.ack([a!.seq]);
+      outbox.sync();
+    } finally {
+      outbox.close();
+    }
+    const boots = (): unknown[] => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare('SELECT boot_id FROM boots ORDER BY n').pluck().all();
+      } finally {
+        db.close();
+      }
+    };
+    expect(boots()).toEqual(['boot-gone', 'boot-kept']);
+    new SqliteOutbox({ path, maxBytes: 1 << 20 }).close();
+    expect(boots()).toEqual(['boot-kept']);
+  });
+
   it('migrates a format-1 file: its rows are kept, with unknown monotonic time and boot id', () => {
     const path = join(dir, 'outbox.db');
     writeFormat1(path);
