@@ -40,7 +40,15 @@
 //   crosses a 4 KiB filesystem page. With 4096 the same workload wrote about 1.6x more.
 //   This holds while two rows fit a page (a record up to ~500 bytes): a larger row takes a
 //   page of its own, and a commit then writes several frames (format 2, with the boot id in
-//   every row: 5.6 -> 8.7 KiB per reading, bench/RESULTS.md row 5). MARGIN_PLACEHOLDER
+//   every row: 5.6 -> 8.7 KiB per reading, bench/RESULTS.md row 5). Format 3 keeps rows
+//   small: the boot id once in boots, and a compact payload (sender/stored-message.ts).
+//   Measured with dbstat on a daemon's outbox (bench/row-size.mjs): the bench's configuration
+//   (seed device, geolocation) 257-byte records, 3 per leaf (format 2: 505, 1 per leaf), so
+//   ~240 bytes below the 2-per-page limit; a long configuration (56-character DEVICE_ID,
+//   40-character APP_ID, geolocation with 9 decimals, three sensors with 21-character
+//   non-ASCII names) 445-459 bytes, 2 per leaf (format 2: ~700, 1 per leaf): only ~40 bytes
+//   to spare. Longer still, a row takes a page of its own again: more bytes
+//   written per reading, nothing else.
 // - no index besides the rowid: an index on another column would add a page to every commit.
 // - wal_autocheckpoint 1000 pages (~1 MiB of WAL): a checkpoint writes each hot page once
 //   for ~hundreds of readings; going lower costs more, higher saves little. The WAL file is
