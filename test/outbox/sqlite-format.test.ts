@@ -54,12 +54,31 @@ function writeFormat2(path: string): void {
   db.close();
 }
 
+/** `use` on the outbox at `path`, closed after (close syncs what was appended). */
+function withOutbox<T>(path: string, use: (outbox: SqliteOutbox) => T): T {
+  const outbox = new SqliteOutbox({ path, maxBytes: 1 << 20 });
+  try {
+    return use(outbox);
+  } finally {
+    outbox.close();
+  }
+}
+
+/** `use` on the file at `path`, opened read-only. */
+function withFile<T>(path: string, use: (db: Database.Database) => T): T {
+  const db = new Database(path, { readonly: true });
+  try {
+    return use(db);
+  } finally {
+    db.close();
+  }
+}
+
 describe('outbox file format', () => {
   it('migrates a format-2 file: every row is kept with its boot id, each boot id stored once', () => {
     const path = join(dir, 'outbox.db');
     writeFormat2(path);
-    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 20 });
-    try {
+    withOutbox(path, (outbox) => {
       // old-bad's boot id was a blob: unreadable in format 2, and still unreadable after.
       expect(outbox.take(10).map((e) => [e.id, e.attempts, e.mono, e.bootId])).toEqual([
         ['old-1', 2, 10.5, 'boot-a'],
@@ -72,24 +91,15 @@ describe('outbox file format', () => {
         ['old-dead', 'refused', 60, 'boot-c'],
       ]);
       outbox.append({ id: 'new', time: 8000, payload: '{}', mono: 77, bootId: 'boot-b' });
-      outbox.sync();
-    } finally {
-      outbox.close();
-    }
-    const reopened = new SqliteOutbox({ path, maxBytes: 1 << 20 });
-    try {
-      expect(reopened.take(10).map((e) => [e.id, e.bootId])).toEqual([
-        ['old-1', 'boot-a'],
-        ['old-2', null],
-        ['old-3', 'boot-b'],
-        ['old-4', 'boot-a'],
-        ['new', 'boot-b'],
-      ]);
-    } finally {
-      reopened.close();
-    }
-    const db = new Database(path, { readonly: true });
-    try {
+    });
+    expect(withOutbox(path, (outbox) => outbox.take(10).map((e) => [e.id, e.bootId]))).toEqual([
+      ['old-1', 'boot-a'],
+      ['old-2', null],
+      ['old-3', 'boot-b'],
+      ['old-4', 'boot-a'],
+      ['new', 'boot-b'],
+    ]);
+    withFile(path, (db) => {
       expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       expect(db.prepare('SELECT boot_id FROM boots ORDER BY boot_id').pluck().all()).toEqual(['boot-a', 'boot-b', 'boot-c']);
       const columns = db.prepare("SELECT name FROM pragma_table_info('events')").pluck().all();
@@ -98,9 +108,7 @@ describe('outbox file format', () => {
       expect(db.prepare('SELECT typeof(boot) FROM events WHERE boot IS NOT NULL').pluck().all()).toEqual(
         Array(4).fill('integer'), // old-1, old-3, old-4, new
       );
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('lists the dead letters of a file of format 1 or 2 that no daemon has migrated yet, without writing it', () => {
@@ -116,58 +124,35 @@ describe('outbox file format', () => {
 
   it('forgets a boot no row refers to any more when it opens the file', () => {
     const path = join(dir, 'outbox.db');
-    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 20 });
-    try {
+    withOutbox(path, (outbox) => {
       outbox.append({ id: 'a', time: 1, payload: '{}', mono: 1, bootId: 'boot-gone' });
       outbox.append({ id: 'b', time: 2, payload: '{}', mono: 2, bootId: 'boot-kept' });
       const [a] = outbox.take(1);
       outbox.ack([a!.seq]);
-      outbox.sync();
-    } finally {
-      outbox.close();
-    }
-    const boots = (): unknown[] => {
-      const db = new Database(path, { readonly: true });
-      try {
-        return db.prepare('SELECT boot_id FROM boots ORDER BY n').pluck().all();
-      } finally {
-        db.close();
-      }
-    };
+    });
+    const boots = (): unknown[] => withFile(path, (db) => db.prepare('SELECT boot_id FROM boots ORDER BY n').pluck().all());
     expect(boots()).toEqual(['boot-gone', 'boot-kept']);
-    new SqliteOutbox({ path, maxBytes: 1 << 20 }).close();
+    withOutbox(path, () => undefined);
     expect(boots()).toEqual(['boot-kept']);
   });
 
   it('migrates a format-1 file: its rows are kept, with unknown monotonic time and boot id', () => {
     const path = join(dir, 'outbox.db');
     writeFormat1(path);
-    const outbox = new SqliteOutbox({ path, maxBytes: 1 << 20 });
-    try {
-      const taken = outbox.take(10);
-      expect(taken).toMatchObject([
+    withOutbox(path, (outbox) => {
+      expect(outbox.take(10)).toMatchObject([
         { id: 'old-1', attempts: 2, mono: null, bootId: null },
         { id: 'old-2', attempts: 0, mono: null, bootId: null },
       ]);
       expect(outbox.deadLetters()[0]).toMatchObject({ id: 'old-dead', status: 406, mono: null, bootId: null });
       outbox.append({ id: 'new', time: 5000, payload: '{}', mono: 77, bootId: 'boot-a' });
-      outbox.sync();
-    } finally {
-      outbox.close();
-    }
-    const reopened = new SqliteOutbox({ path, maxBytes: 1 << 20 });
-    try {
-      expect(reopened.take(10).map((e) => [e.id, e.mono, e.bootId])).toEqual([
-        ['old-1', null, null],
-        ['old-2', null, null],
-        ['new', 77, 'boot-a'],
-      ]);
-    } finally {
-      reopened.close();
-    }
-    const db = new Database(path, { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    db.close();
+    });
+    expect(withOutbox(path, (outbox) => outbox.take(10).map((e) => [e.id, e.mono, e.bootId]))).toEqual([
+      ['old-1', null, null],
+      ['old-2', null, null],
+      ['new', 77, 'boot-a'],
+    ]);
+    expect(withFile(path, (db) => db.pragma('user_version', { simple: true }))).toBe(SCHEMA_VERSION);
   });
 
   it('refuses a file of a newer format with one clear line, and leaves it as it was', () => {

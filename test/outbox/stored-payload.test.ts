@@ -7,31 +7,23 @@ import type { ContentMode } from '../../src/config/config.js';
 import type { EventContext, HttpMessage } from '../../src/event/event-shape.js';
 import { encodeReading } from '../../src/event/encode-reading.js';
 import type { Reading } from '../../src/event/reading.js';
+import { cases, CTX as SEED_CTX, HOSTILE, HOSTILE_READING, READING } from '../event/reading-cases.js';
 import { parseStoredMessage, readStored, storeMessage } from '../../src/sender/stored-message.js';
 import { restamp } from '../../src/time/time-keeper.js';
 
-const READING: Reading = { id: '7f0c2a36-5a3f-4a55-9d1e-3f9a3b0c9e11', sensor: 'attic', temperature: 21.3, humidity: 45.1, time: Date.UTC(2026, 10, 25, 12, 0, 0, 250) };
-const CTX: EventContext = { appId: 'dejanb', deviceId: 'pi', channel: 'foo', dataSchema: 'urn:drogue:iot:temperature', geolocation: { lat: 44.8166, lon: 20.4721 }, nameSensors: false };
-const HOSTILE_READING: Reading = { ...READING, id: 'ïd "1" 100% ok\nx', sensor: 'wohn zimmer "1" 9% ß' };
-const HOSTILE: EventContext = {
-  appId: 'ąpp "x" 50%',
-  deviceId: 'pi 1 "ü" %41',
-  channel: 'küche "a" 5% 温度',
-  dataSchema: 'urn:x:k%C3%BCche:%22q%22:50%25:a%20b',
-  geolocation: { lat: 1, lon: 2, place: 'Küche "Süd" 5%\n', alt: 120 },
-  nameSensors: true,
-};
-const cases: Array<[string, Reading, EventContext]> = [
-  ['the bench device', READING, CTX],
-  ['no geolocation', READING, { ...CTX, geolocation: null }],
-  ['several sensors', READING, { ...CTX, nameSensors: true }],
-  ['non-ASCII, space, quote, percent and newline in every user-given attribute', HOSTILE_READING, HOSTILE],
+// The encoder's cases, and one with a newline in every user-given attribute (the compact
+// form ends its headers at the first newline).
+const NEWLINES: [string, Reading, EventContext] = [
+  'a newline in every user-given attribute',
+  { ...HOSTILE_READING, id: `${HOSTILE_READING.id}\n`, sensor: `${HOSTILE_READING.sensor}\n` },
+  { ...HOSTILE, channel: `${HOSTILE.channel}\n`, geolocation: { lat: 1, lon: 2, place: 'a\nb' } },
 ];
+const CTX = { ...SEED_CTX, channel: 'foo' }; // the bench's device
 const wire = (m: HttpMessage): string => JSON.stringify([Object.entries(m.headers), m.body]);
 
 describe('the stored payload', () => {
   for (const mode of ['binary', 'structured'] as ContentMode[]) {
-    for (const [name, reading, ctx] of cases) {
+    for (const [name, reading, ctx] of [...cases, NEWLINES]) {
       it(`${mode}, ${name}: gives back the encoded message byte for byte, headers in order`, () => {
         const message = encodeReading(reading, ctx, mode);
         const stored = storeMessage(message, reading);
