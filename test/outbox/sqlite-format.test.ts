@@ -122,18 +122,28 @@ describe('outbox file format', () => {
     expect(listDeadLetters(dir, 10).map((d) => [d.id, d.status, d.mono, d.bootId])).toEqual([['old-dead', 406, null, null]]);
   });
 
-  it('forgets a boot no row refers to any more when it opens the file', () => {
+  it('forgets the boots no row refers to any more when it opens a file with more than 8', () => {
+    const path = join(dir, 'outbox.db');
+    const bootIds = Array.from({ length: 9 }, (_, i) => `boot-${i}`);
+    withOutbox(path, (outbox) => {
+      bootIds.forEach((bootId, i) => outbox.append({ id: `e${i}`, time: i, payload: '{}', mono: i, bootId }));
+      outbox.ack(outbox.take(8).map((e) => e.seq)); // all but the last boot's
+    });
+    const boots = (): unknown[] => withFile(path, (db) => db.prepare('SELECT boot_id FROM boots ORDER BY n').pluck().all());
+    expect(boots()).toEqual(bootIds);
+    withOutbox(path, (outbox) => expect(outbox.take(10).map((e) => e.bootId)).toEqual(['boot-8']));
+    expect(boots()).toEqual(['boot-8']);
+  });
+
+  it('leaves up to 8 boots as they are at open (no scan of every row at each start)', () => {
     const path = join(dir, 'outbox.db');
     withOutbox(path, (outbox) => {
       outbox.append({ id: 'a', time: 1, payload: '{}', mono: 1, bootId: 'boot-gone' });
       outbox.append({ id: 'b', time: 2, payload: '{}', mono: 2, bootId: 'boot-kept' });
-      const [a] = outbox.take(1);
-      outbox.ack([a!.seq]);
+      outbox.ack(outbox.take(1).map((e) => e.seq));
     });
-    const boots = (): unknown[] => withFile(path, (db) => db.prepare('SELECT boot_id FROM boots ORDER BY n').pluck().all());
-    expect(boots()).toEqual(['boot-gone', 'boot-kept']);
     withOutbox(path, () => undefined);
-    expect(boots()).toEqual(['boot-kept']);
+    expect(withFile(path, (db) => db.prepare('SELECT boot_id FROM boots ORDER BY n').pluck().all())).toEqual(['boot-gone', 'boot-kept']);
   });
 
   it('migrates a format-1 file: its rows are kept, with unknown monotonic time and boot id', () => {
