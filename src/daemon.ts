@@ -9,6 +9,7 @@ import { TimeKeeper } from './time/time-keeper.js';
 import type { DaemonConfig } from './config/config.js';
 import { errorMessage } from './errors.js';
 import { encodeReading } from './event/encode-reading.js';
+import { storeMessage } from './sender/stored-message.js';
 import { eventContext, type EventContext } from './event/event-shape.js';
 import type { Reading } from './event/reading.js';
 import type { Logger } from './log/logger.js';
@@ -257,7 +258,7 @@ export class Daemon {
 
   private enqueue(reading: Reading): void {
     const message = encodeReading(reading, this.eventContext, this.config.endpoint.contentMode);
-    const { dropped } = this.outbox.append({ id: reading.id, time: reading.time, payload: JSON.stringify(message), mono: reading.mono ?? null, bootId: reading.bootId ?? null });
+    const { dropped } = this.outbox.append({ id: reading.id, time: reading.time, payload: storeMessage(message, reading), mono: reading.mono ?? null, bootId: reading.bootId ?? null });
     this.counters.inc('events_queued_total');
     if (dropped > 0) this.logger.warn({ dropped, outbox_max_bytes: this.config.delivery.outboxMaxBytes }, 'outbox full, dropped the oldest events');
     this.logger.debug({ event_id: reading.id, sensor: reading.sensor, temp: reading.temperature, hum: reading.humidity }, 'reading queued');

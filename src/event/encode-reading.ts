@@ -13,7 +13,7 @@ import { encodeHeaderValue } from './ce-header.js';
 import { EVENT_TYPE, eventSource, type EventContext, type HttpMessage, type ReadingData } from './event-shape.js';
 import type { Reading } from './reading.js';
 
-const BINARY_CONTENT_TYPE = 'application/json';
+export const BINARY_CONTENT_TYPE = 'application/json';
 export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json';
 
 export function readingData(reading: Reading, ctx: EventContext, time: string): ReadingData {

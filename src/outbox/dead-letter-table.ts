@@ -11,7 +11,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from '../log/logger.js';
 import type { Counters } from '../metrics/counters.js';
 import type { DeadLetter } from './outbox.js';
-import { ENTRY_COLUMNS, type EntryRow } from './sqlite-schema.js';
+import { BOOT_JOIN, BOOT_REF, INSERT_BOOT, SCHEMA_VERSION, type EntryRow } from './sqlite-schema.js';
 
 interface DeadLetterRow extends EntryRow {
   status: number | null;
@@ -19,14 +19,24 @@ interface DeadLetterRow extends EntryRow {
   failedAt: number;
 }
 
-const DEAD_LETTERS_SQL = `SELECT ${ENTRY_COLUMNS}, status, reason, failed_at AS failedAt
-  FROM dead_letters ORDER BY rowid DESC LIMIT ?`;
+/**
+ * The newest dead letters of a file of `version` (inspect.ts reads a file the daemon has not
+ * migrated yet). A boot that names no boots row reads as null: a dead letter is only shown.
+ */
+function deadLettersSql(version: number): string {
+  const boot = version >= 3 ? 'b.boot_id' : version === 2 ? 'e.boot_id' : 'NULL';
+  const mono = version >= 2 ? 'e.mono_ms' : 'NULL';
+  return `SELECT e.seq, e.id, e.time, e.attempts, e.payload, ${mono} AS mono, ${boot} AS bootId,
+    e.status, e.reason, e.failed_at AS failedAt
+    FROM dead_letters e ${version >= 3 ? BOOT_JOIN : ''} ORDER BY e.rowid DESC LIMIT ?`;
+}
 
 export class DeadLetterTable {
   count: number;
   /** Pruned by the transaction under way; reported by `committed`. */
   private pruned = 0;
   private readonly moveFromEvents: Database.Statement<[number | null, string, number, number]>;
+  private readonly insertBoot: Database.Statement<[string]>;
   private readonly insertRow: Database.Statement<
     [number, string, number, number, string, number | null, string, number, number | null, string | null]
   >;
@@ -40,17 +50,18 @@ export class DeadLetterTable {
     private readonly logger?: Logger,
   ) {
     this.moveFromEvents = db.prepare(
-      `INSERT INTO dead_letters (seq, id, time, attempts, payload, status, reason, failed_at, mono_ms, boot_id)
-       SELECT seq, id, time, attempts, payload, ?, ?, ?, mono_ms, boot_id FROM events WHERE seq = ?`,
+      `INSERT INTO dead_letters (seq, id, time, attempts, payload, status, reason, failed_at, mono_ms, boot)
+       SELECT seq, id, time, attempts, payload, ?, ?, ?, mono_ms, boot FROM events WHERE seq = ?`,
     );
+    this.insertBoot = db.prepare(INSERT_BOOT);
     this.insertRow = db.prepare(
-      `INSERT INTO dead_letters (seq, id, time, attempts, payload, status, reason, failed_at, mono_ms, boot_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO dead_letters (seq, id, time, attempts, payload, status, reason, failed_at, mono_ms, boot)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${BOOT_REF})`,
     );
     this.pruneOldest = db.prepare(
       'DELETE FROM dead_letters WHERE rowid IN (SELECT rowid FROM dead_letters ORDER BY rowid LIMIT ?)',
     );
-    this.selectNewest = db.prepare(DEAD_LETTERS_SQL);
+    this.selectNewest = db.prepare(deadLettersSql(SCHEMA_VERSION));
     this.count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM dead_letters').get()?.n ?? 0;
   }
 
@@ -62,6 +73,7 @@ export class DeadLetterTable {
 
   insert(letters: readonly DeadLetter[]): void {
     for (const d of letters) {
+      if (d.bootId !== null) this.insertBoot.run(d.bootId);
       this.insertRow.run(d.seq, d.id, d.time, d.attempts, d.payload, d.status, d.reason, d.failedAt, d.mono, d.bootId);
     }
     if (letters.length > 0) this.prune(letters.length);
@@ -91,10 +103,10 @@ export function reportPruned(pruned: number, max: number, counters?: Counters, l
   logger?.warn({ pruned, max_dead_letters: max }, 'dead letters past their cap, pruned the oldest');
 }
 
-/** Dead letters from an open database, most recent first (for inspect.ts, read-only). */
-export function selectDeadLetters(db: Database.Database, limit: number): DeadLetter[] {
+/** Dead letters from an open database of format `version`, most recent first (for inspect.ts, read-only). */
+export function selectDeadLetters(db: Database.Database, limit: number, version: number): DeadLetter[] {
   return db
-    .prepare<[number], DeadLetterRow>(DEAD_LETTERS_SQL)
+    .prepare<[number], DeadLetterRow>(deadLettersSql(version))
     .all(limit)
     .map((row) => ({ ...row }));
 }

@@ -22,7 +22,8 @@ export function listDeadLetters(dataDir: string, limit = DEFAULT_DEAD_LETTER_LIM
     const hasTable = db
       .prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table' AND name = 'dead_letters'")
       .get();
-    return hasTable && hasTable.n > 0 ? selectDeadLetters(db, limit) : [];
+    const version = db.pragma('user_version', { simple: true });
+    return hasTable && hasTable.n > 0 ? selectDeadLetters(db, limit, typeof version === 'number' ? version : 0) : [];
   } finally {
     db.close();
   }

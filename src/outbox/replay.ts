@@ -8,7 +8,7 @@
 // - A replayed dead letter gets its original seq back, so it takes its original place in the
 //   queue (seq order is measurement order); only if an events row holds that seq (it cannot,
 //   unless the file was edited) it goes after everything. id, time, payload, attempts,
-//   mono_ms and boot_id are kept.
+//   mono_ms and boot are kept.
 // - One transaction, synced (synchronous=FULL on this connection): all chosen or none.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -41,8 +41,8 @@ export function replayDeadLetters(dataDir: string, filter: ReplayFilter): { repl
         'SELECT max(coalesce((SELECT max(seq) FROM events), 0), coalesce((SELECT max(seq) FROM dead_letters), 0)) + 1 AS s',
       );
       const move = db.prepare<[number, number]>(
-        `INSERT INTO events (seq, id, time, attempts, payload, mono_ms, boot_id)
-         SELECT ?, id, time, attempts, payload, mono_ms, boot_id FROM dead_letters WHERE rowid = ?`,
+        `INSERT INTO events (seq, id, time, attempts, payload, mono_ms, boot)
+         SELECT ?, id, time, attempts, payload, mono_ms, boot FROM dead_letters WHERE rowid = ?`,
       );
       const remove = db.prepare<[number]>('DELETE FROM dead_letters WHERE rowid = ?');
       db.transaction(() => {

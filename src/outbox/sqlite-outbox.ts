@@ -48,7 +48,7 @@ import {
 } from './outbox.js';
 import { ReadAhead } from './read-ahead.js';
 import { SeqCounter } from './seq-counter.js';
-import { checkEntryRow, ENTRY_COLUMNS, prepareOutboxDatabase, type EntryRow } from './sqlite-schema.js';
+import { BOOT_JOIN, BOOT_REF, checkEntryRow, ENTRY_COLUMNS, INSERT_BOOT, prepareOutboxDatabase, type EntryRow } from './sqlite-schema.js';
 import { classifyStorageFault } from './storage-fault.js';
 import { SyncBatch } from './sync-batch.js';
 
@@ -111,6 +111,7 @@ export class SqliteOutbox implements Outbox {
   private committedSeq = 0;
   private syncedSeq = 0;
 
+  private readonly insertBoot: Database.Statement<[string]>;
   private readonly insertEvent: Database.Statement<[number, string, number, number, string, number | null, string | null]>;
   private readonly selectEvent: Database.Statement<[number], unknown>;
   private readonly selectSeqsAfter: Database.Statement<[number, number, number], { seq: number }>;
@@ -146,13 +147,14 @@ export class SqliteOutbox implements Outbox {
     try {
       prepareOutboxDatabase(this.db, options.path);
       this.dead = new DeadLetterTable(this.db, options.maxDeadLetters ?? 1000, options.counters, options.logger);
+      this.insertBoot = this.db.prepare(INSERT_BOOT);
       this.insertEvent = this.db.prepare(
-        'INSERT INTO events (seq, id, time, attempts, payload, mono_ms, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO events (seq, id, time, attempts, payload, mono_ms, boot) VALUES (?, ?, ?, ?, ?, ?, ${BOOT_REF})`,
       );
-      this.selectEvent = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM events WHERE seq = ?`);
+      this.selectEvent = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM events e ${BOOT_JOIN} WHERE e.seq = ?`);
       this.selectBytes = this.db.prepare('SELECT octet_length(payload) AS bytes FROM events WHERE seq = ?');
       this.selectAfter = this.db.prepare(
-        `SELECT ${ENTRY_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+        `SELECT ${ENTRY_COLUMNS} FROM events e ${BOOT_JOIN} WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq LIMIT ?`,
       );
       this.selectSeqsAfter = this.db.prepare('SELECT seq FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
       this.selectOldest = this.db.prepare(
@@ -504,7 +506,10 @@ export class SqliteOutbox implements Outbox {
   }
 
   private insertEntries(entries: readonly OutboxEntry[]): void {
-    for (const e of entries) this.insertEvent.run(e.seq, e.id, e.time, e.attempts, e.payload, e.mono, e.bootId);
+    for (const e of entries) {
+      if (e.bootId !== null) this.insertBoot.run(e.bootId); // a no-op but for the first row of a boot
+      this.insertEvent.run(e.seq, e.id, e.time, e.attempts, e.payload, e.mono, e.bootId);
+    }
   }
 
   private dropped(victims: readonly Victim[]): number {

@@ -166,7 +166,7 @@ export class Forwarder {
     let payload: string | null;
     try {
       payload = this.o.prepare ? this.o.prepare(entry) : entry.payload;
-      if (payload !== null) return parseStoredMessage(payload);
+      if (payload !== null) return parseStoredMessage(payload, entry);
     } catch (err) {
       outbox.deadLetter(entry.seq, null, `unreadable: ${errorMessage(err)}`);
       counters.inc('events_dead_lettered_total', { status: 'unreadable' });

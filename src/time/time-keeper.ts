@@ -13,10 +13,10 @@
 //           since, and a reading of THIS boot is re-stamped from its monotonic time
 //           (ce-time, structured `time` and `data.time` together). A reading of an
 //           earlier boot cannot be placed on this boot's monotonic clock: it keeps its time.
-import type { HttpMessage } from '../event/event-shape.js';
 import type { Logger } from '../log/logger.js';
 import type { Counters } from '../metrics/counters.js';
 import { wallTimeOf, type Clock } from '../clock/clock.js';
+import { readStored, writeStored } from '../sender/stored-message.js';
 import type { HostTime } from './host-time.js';
 
 /** How long a "the host clock is synchronized" answer is reused before the host is asked again. */
@@ -191,9 +191,9 @@ export class TimeKeeper {
  */
 export function restamp(payload: string, iso: string): string | null {
   try {
-    const message = JSON.parse(payload) as HttpMessage;
+    const message = readStored(payload);
     const body = JSON.parse(message.body) as Record<string, unknown>;
-    if ('ce-time' in message.headers) {
+    if (message.binary) {
       message.headers['ce-time'] = iso;
       if ('time' in body) body.time = iso;
     } else {
@@ -202,7 +202,7 @@ export function restamp(payload: string, iso: string): string | null {
       if (data && typeof data === 'object' && 'time' in data) (data as Record<string, unknown>).time = iso;
     }
     message.body = JSON.stringify(body);
-    return JSON.stringify(message);
+    return writeStored(message);
   } catch {
     return null;
   }

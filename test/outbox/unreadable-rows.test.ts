@@ -52,7 +52,13 @@ describe('unreadable outbox rows', () => {
     ['a time that is text', "UPDATE events SET time = 'yesterday' WHERE id = 'bad'"],
     ['a negative attempt count', "UPDATE events SET attempts = -3 WHERE id = 'bad'"],
     ['an empty id', "UPDATE events SET id = '' WHERE id = 'bad'"],
-    ['a boot id that is a blob', "UPDATE events SET boot_id = x'07' WHERE id = 'bad'"],
+    ['a boot that is a blob', "UPDATE events SET boot = x'07' WHERE id = 'bad'"],
+    ['a boot that is text', "UPDATE events SET boot = 'first' WHERE id = 'bad'"],
+    ['a boot that names no boots row', "UPDATE events SET boot = 99 WHERE id = 'bad'"],
+    [
+      'a boot whose boot id is a blob',
+      "INSERT INTO boots (n, boot_id) VALUES (7, x'07'); UPDATE events SET boot = 7 WHERE id = 'bad'",
+    ],
     ['a monotonic time that is text', "UPDATE events SET mono_ms = 'soon' WHERE id = 'bad'"],
   ])('moves a row with %s to the dead letters as unreadable, counts it, logs it once and goes on', (_, sql) => {
     fileWith('bad');
