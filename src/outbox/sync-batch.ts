@@ -59,7 +59,7 @@ export class SyncBatch {
   /** The -wal file, opened for fdatasync at the first sync. */
   private walFd: number | null = null;
   private flight: Flight | null = null;
-  private fault: unknown = null;
+  private fault: Error | null = null;
   private closed = false;
 
   constructor(private readonly options: SyncBatchOptions) {
@@ -97,10 +97,6 @@ export class SyncBatch {
   /** Deletes written and not known to be on stable storage: staged, and those of the flight. */
   unsyncedDeletes(): number {
     return this.deletes.size + (this.flight?.deletes ?? 0);
-  }
-
-  get inFlight(): boolean {
-    return this.flight !== null;
   }
 
   /**
