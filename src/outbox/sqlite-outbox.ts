@@ -89,8 +89,8 @@ export interface SqliteOutboxOptions {
   onCorrupt?: () => void;
   /**
    * Appends are flushed at once when the last flush is older than this, otherwise together at
-   * the end of the window (see the header). Default 0: every append and ack is flushed before
-   * it returns.
+   * the end of the window (see the header). Default 0: every append is flushed before it
+   * returns, and every ack's delete as soon as the group commit before it has landed.
    */
   syncWindowMs?: number;
   /** The window's timer synced appends held back by the window, or a group of deletes landed: take again. */
