@@ -234,7 +234,11 @@ export class SqliteOutbox implements Outbox {
     const unsynced = this.batch.staged.length > 0 || this.committedSeq > this.syncedSeq;
     if (unsynced && this.batch.isDue()) this.sync();
     // The bound on what a kill sends twice (see UNSYNCED_LIMIT); a landing group wakes the sender.
-    if (this.batch.unsyncedDeletes() >= UNSYNCED_LIMIT) return [];
+    // No group in flight (one failed, or its write did): start one, or nothing would.
+    if (this.batch.unsyncedDeletes() >= UNSYNCED_LIMIT) {
+      this.batch.flushDeletes();
+      return [];
+    }
     const out: OutboxEntry[] = [];
     while (out.length < limit) {
       if (this.readAhead.isEmpty && !this.readAhead.refill(this.syncedSeq)) break;

@@ -129,6 +129,23 @@ describe('group commit of deletes', () => {
     }
   });
 
+  it(`a take held back at ${UNSYNCED_LIMIT} with no group in flight (the last one failed) starts the next group itself`, () => {
+    const { path, sync, outbox } = outboxWith(UNSYNCED_LIMIT + 5, 0);
+    try {
+      const taken = outbox.take(UNSYNCED_LIMIT + 1);
+      for (const e of taken) outbox.ack([e.seq]); // one in flight, UNSYNCED_LIMIT staged behind it
+      sync.landNext(eio());
+      expect(() => outbox.take(1)).toThrow(/EIO/);
+      expect(outbox.take(1)).toEqual([]); // still over the bound: nothing handed out, but a group starts
+      expect(sync.calls).toHaveLength(2);
+      expect(storedIds(path)).toHaveLength(4);
+      sync.landNext();
+      expect(outbox.take(10)).toHaveLength(4);
+    } finally {
+      outbox.close();
+    }
+  });
+
   it('the ack after a failed group fdatasync throws it and stays leased, so its caller can apply it later', () => {
     const { sync, outbox } = outboxWith(3, 0);
     try {
