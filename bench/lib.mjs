@@ -8,6 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
+/** The daemon to run: BENCH_CLI (another build, for a before/after in one session) or this tree's. */
+const daemonCli = () => process.env.BENCH_CLI || CLI;
 export const QUICK = process.env.BENCH_QUICK === '1';
 const CLK_TCK = 100; // USER_HZ on Linux
 const PAGE = 4096;
@@ -175,16 +177,16 @@ export function daemonEnv(endpointUrl, dataDir, extra = {}) {
 export function shippedNodeFlags() {
   const override = process.env.BENCH_DAEMON_FLAGS;
   if (override !== undefined && override !== '') return override === 'none' ? [] : override.split(' ').filter(Boolean);
-  const first = readFileSync(CLI, 'utf8').split('\n')[0];
+  const first = readFileSync(daemonCli(), 'utf8').split('\n')[0];
   const match = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
-  if (!match) throw new Error(`${CLI}: unexpected shebang ${first}`);
+  if (!match) throw new Error(`${daemonCli()}: unexpected shebang ${first}`);
   return match[1].split(' ').filter(Boolean);
 }
 
 /** BENCH_NODE_ARGS (space-separated) adds node flags, e.g. --cpu-prof, for profiling a scenario. */
 export function spawnDaemon(env, nodeArgs = []) {
   const extra = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const args = [...shippedNodeFlags(), ...extra, ...nodeArgs, CLI, 'run'];
+  const args = [...shippedNodeFlags(), ...extra, ...nodeArgs, daemonCli(), 'run'];
   const child = track(spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   child.output = '';
   child.stdout.on('data', (d) => (child.output += d));

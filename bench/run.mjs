@@ -12,6 +12,7 @@
 //   BENCH_BACKLOG_EVENTS, BENCH_BACKLOG_RUNS, BENCH_DURABLE_RUNS
 //   BENCH_DIR=/path        where the data dirs go (default os.tmpdir(); must not be tmpfs for 5)
 //   BENCH_DAEMON_FLAGS='--flag …' | none   replace the shebang's node flags (to compare flags)
+//   BENCH_CLI=/other/tree/dist/cli/main.js   run another build as the daemon (before/after)
 //   BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/p'   flags added for every daemon (profiling)
 //   BENCH_JSON=file        also write the raw results as JSON
 // Everything listens on 127.0.0.1; processes and temp dirs are removed on exit.

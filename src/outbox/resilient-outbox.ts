@@ -113,14 +113,16 @@ export class ResilientOutbox implements Outbox {
       }
     }
     const fromMemory = this.memory.stats().depth > 0 ? this.memory.take(limit) : [];
-    let chosen = fromDisk;
-    if (fromMemory.length > 0) {
-      const all = [...fromDisk, ...fromMemory].sort((a, b) => compareItems(a, b));
-      chosen = all.slice(0, limit);
-      const rest = new Set(all.slice(limit).map((e) => e.seq));
-      disk?.unlease(fromDisk.filter((e) => rest.has(e.seq)).map((e) => e.seq));
-      this.memory.unlease(fromMemory.filter((e) => rest.has(e.seq)).map((e) => e.seq));
+    if (fromMemory.length === 0) {
+      // The drain's path, once per delivery: no merge, no sets.
+      for (const e of fromDisk) this.owner.set(e.seq, disk as DiskStore);
+      return fromDisk;
     }
+    const all = [...fromDisk, ...fromMemory].sort((a, b) => compareItems(a, b));
+    const chosen = all.slice(0, limit);
+    const rest = new Set(all.slice(limit).map((e) => e.seq));
+    disk?.unlease(fromDisk.filter((e) => rest.has(e.seq)).map((e) => e.seq));
+    this.memory.unlease(fromMemory.filter((e) => rest.has(e.seq)).map((e) => e.seq));
     const inMemory = new Set(fromMemory.map((e) => e.seq));
     for (const e of chosen) this.owner.set(e.seq, inMemory.has(e.seq) || !disk ? this.memory : disk);
     return chosen;

@@ -14,12 +14,16 @@
 //   at once when the last flush is older than the window, otherwise at the window's end by
 //   this outbox's own timer (then onSyncDue wakes the sender), whatever the sender is doing. `take` hands out only flushed
 //   entries, so a reading is on stable storage before its first send. An ack or a drop is
-//   staged too: the row leaves the file at the next flush, or at once when ACK_SYNC_BATCH
-//   wait. So a kill or a power cut loses only appends of the last window and sends again at
-//   most the events in flight and the ACK_SYNC_BATCH last delivered. A window of 0 flushes
-//   every append and every ack on its own. Leases are not stored: after a crash everything
-//   in the file is pending again. A failed flush keeps what it staged and is tried again by
-//   the next one; `unsaved()` hands the appends over to the caller instead.
+//   staged too: the row leaves the file at the next flush, or by a group commit once
+//   ACK_SYNC_BATCH wait (any ack with a window of 0): the delete transaction is written at
+//   once and its fdatasync runs off the event loop (sync-batch.ts), one group at a time; acks
+//   that come meanwhile go in the next group. `take` hands out nothing while UNSYNCED_LIMIT
+//   deletes are not synced, so a kill or a power cut loses only appends of the last window
+//   and sends again at most the events in flight and fewer than UNSYNCED_LIMIT delivered
+//   ones. A window of 0 flushes every append on its own. Leases are not stored: after a crash
+//   everything in the file is pending again. A failed flush keeps what it staged and is tried
+//   again by the next one; `unsaved()` hands the appends over to the caller instead. A failed
+//   group fdatasync is thrown by the next append, take or ack (a storage fault).
 // - Nothing read back from the file throws past this class for one bad row: a row SQLite
 //   cannot read (SQLITE_CORRUPT on its page) or whose fields are not what the format says
 //   moves to the dead letters with reason `unreadable` (or, if even that fails, is deleted;
@@ -50,7 +54,7 @@ import { ReadAhead } from './read-ahead.js';
 import { SeqCounter } from './seq-counter.js';
 import { BOOT_JOIN, BOOT_REF, checkEntryRow, ENTRY_COLUMNS, INSERT_BOOT, prepareOutboxDatabase, type EntryRow } from './sqlite-schema.js';
 import { classifyStorageFault } from './storage-fault.js';
-import { SyncBatch } from './sync-batch.js';
+import { SyncBatch, type AsyncFdatasync } from './sync-batch.js';
 
 export const OUTBOX_FILE = 'outbox.db';
 /**
@@ -59,6 +63,13 @@ export const OUTBOX_FILE = 'outbox.db';
  * many deliveries instead of one per response is most of the drain rate (bench/RESULTS.md).
  */
 export const ACK_SYNC_BATCH = 64;
+/**
+ * Deletes staged or written but not yet synced at which `take` hands out nothing more until a
+ * group lands. The events in flight can still be delivered, so a kill or a power cut sends
+ * again at most the events in flight plus fewer than this many (README "Delivery"). Twice
+ * ACK_SYNC_BATCH: the acks that come while a full group syncs keep the sender busy.
+ */
+export const UNSYNCED_LIMIT = 2 * ACK_SYNC_BATCH;
 
 export interface SqliteOutboxOptions {
   /** The database file, usually `${dataDir}/outbox.db`. Its directory must exist. */
@@ -78,12 +89,14 @@ export interface SqliteOutboxOptions {
   onCorrupt?: () => void;
   /**
    * Appends are flushed at once when the last flush is older than this, otherwise together at
-   * the end of the window (see the header). Default 0: every append and ack is flushed before
-   * it returns.
+   * the end of the window (see the header). Default 0: every append is flushed before it
+   * returns, and every ack's delete as soon as the group commit before it has landed.
    */
   syncWindowMs?: number;
-  /** The window's timer synced appends held back by the window: they can be taken now. */
+  /** The window's timer synced appends held back by the window, or a group of deletes landed: take again. */
   onSyncDue?: () => void;
+  /** The group commit's fdatasync (sync-batch.ts); tests pass a fake. Default fs.fdatasync. */
+  fdatasync?: AsyncFdatasync;
 }
 
 export class SqliteOutbox implements Outbox {
@@ -140,6 +153,8 @@ export class SqliteOutbox implements Outbox {
       clock: this.clock,
       write: (entries, deletes) => this.writeStaged(entries, deletes),
       onWindowEnd: () => this.windowEnded(onSyncDue),
+      onGroupSynced: () => this.groupSynced(onSyncDue),
+      ...(options.fdatasync ? { fdatasync: options.fdatasync } : {}),
     });
     const isFree = (seq: number): boolean => !this.leased.has(seq) && !this.batch.deletes.has(seq) && !this.skipped.has(seq);
     this.readAhead = new ReadAhead({ readAfter: (after, upTo, limit) => this.readAfter(after, upTo, limit), isFree });
@@ -191,6 +206,7 @@ export class SqliteOutbox implements Outbox {
 
   append(record: OutboxRecord): { dropped: number } {
     this.assertOpen();
+    this.batch.throwFault();
     const entry = newEntry(record, this.seqs.next());
     const bytes = payloadBytes(record.payload);
     const victims = this.victims(this.totalBytes + bytes - this.maxBytes);
@@ -216,8 +232,15 @@ export class SqliteOutbox implements Outbox {
 
   take(limit: number): OutboxEntry[] {
     this.assertOpen();
+    this.batch.throwFault();
     const unsynced = this.batch.staged.length > 0 || this.committedSeq > this.syncedSeq;
     if (unsynced && this.batch.isDue()) this.sync();
+    // The bound on what a kill sends twice (see UNSYNCED_LIMIT); a landing group wakes the sender.
+    // No group in flight (one failed, or its write did): start one, or nothing would.
+    if (this.batch.unsyncedDeletes() >= UNSYNCED_LIMIT) {
+      this.batch.flushDeletes();
+      return [];
+    }
     const out: OutboxEntry[] = [];
     while (out.length < limit) {
       if (this.readAhead.isEmpty && !this.readAhead.refill(this.syncedSeq)) break;
@@ -243,11 +266,12 @@ export class SqliteOutbox implements Outbox {
 
   ack(seqs: readonly number[]): void {
     this.assertOpen();
+    this.batch.throwFault();
     const leased = seqs.filter((seq) => this.leased.has(seq));
     if (leased.length === 0) return;
     this.forgetLeased(leased);
     for (const seq of leased) this.batch.deletes.add(seq);
-    if (this.batch.windowMs === 0 || this.batch.deletes.size >= ACK_SYNC_BATCH) this.sync();
+    if (this.groupDue()) this.batch.flushDeletes();
   }
 
   release(seqs: readonly number[]): void {
@@ -465,6 +489,27 @@ export class SqliteOutbox implements Outbox {
       return;
     }
     onSyncDue?.();
+  }
+
+  /**
+   * A group of deletes landed (or failed: the next append, take or ack throws): start the next
+   * group when it is due, and wake the sender, which `take` may have held back.
+   */
+  private groupSynced(onSyncDue: (() => void) | undefined): void {
+    if (this.closed) return;
+    try {
+      if (this.groupDue()) this.batch.flushDeletes();
+    } catch (err) {
+      // The write failed: the deletes stay staged for the next flush; the take woken below
+      // meets the disk for itself.
+      this.logger?.debug({ err: errorMessage(err) }, 'outbox delete group not written, kept staged');
+    }
+    onSyncDue?.();
+  }
+
+  /** A group commit of the staged deletes is due: ACK_SYNC_BATCH wait, or any with a window of 0. */
+  private groupDue(): boolean {
+    return this.batch.deletes.size >= (this.batch.windowMs === 0 ? 1 : ACK_SYNC_BATCH);
   }
 
   /**
