@@ -2,19 +2,21 @@
 // It drains a prefilled outbox file (the daemon's own format, opened with the same pragmas),
 // reading 64 rows per query, `concurrency` POSTs in flight (undici Agent.request, as the bare
 // loop), and deletes an event only after its 2xx: 64 deletes per transaction, then an
-// fdatasync of the -wal file, on the main thread, as the daemon does. No config, no logging,
-// no metrics, no retry logic. Its drain rate against the bare loop is the most any durable
+// fdatasync of the -wal file on the main thread (the daemon runs this one off the event loop);
+// a row's payload is read back with the daemon's own parser. No config, no logging, no metrics,
+// no retry logic. Its drain rate against the bare loop is the most any durable
 // daemon built on these libraries can reach on this machine.
 // argv: url dataDir concurrency
 import { closeSync, fdatasyncSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from 'undici';
+import { parseStoredMessage } from '../dist/sender/stored-message.js';
 import { openWalDatabase } from './wal-database.mjs';
 
 const [url, dataDir, concurrencyArg] = process.argv.slice(2);
 const concurrency = Number(concurrencyArg);
 const { db, walFd: wal } = openWalDatabase(join(dataDir, 'outbox.db'), 'PRAGMA cache_size = -256');
-const select = db.prepare('SELECT seq, payload FROM events WHERE seq > ? ORDER BY seq LIMIT 64');
+const select = db.prepare('SELECT seq, id, time, payload FROM events WHERE seq > ? ORDER BY seq LIMIT 64');
 const remove = db.prepare('DELETE FROM events WHERE seq = ?');
 const flush = db.transaction((seqs) => {
   for (const seq of seqs) remove.run(seq);
@@ -41,7 +43,7 @@ async function worker() {
       cursor = rows[rows.length - 1].seq;
     }
     const row = rows.shift();
-    const m = JSON.parse(row.payload);
+    const m = parseStoredMessage(row.payload, row);
     const res = await agent.request({ origin: target.origin, path: target.pathname + target.search, method: 'POST', headers: { ...m.headers, authorization }, body: m.body });
     await res.body.arrayBuffer();
     if (res.statusCode < 200 || res.statusCode > 299) {

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeReading } from '../dist/event/encode-reading.js';
 import { basicAuthorization } from '../dist/sender/http-sender.js';
+import { parseStoredMessage, storeMessage } from '../dist/sender/stored-message.js';
 
 export const CONTEXT = { appId: 'dejanb', deviceId: 'pi', channel: 'foo', dataSchema: 'urn:drogue:iot:temperature', geolocation: { lat: 44.8166, lon: 20.4721 }, nameSensors: false };
 export const AUTHORIZATION = basicAuthorization({ appId: 'dejanb', deviceId: 'pi', password: 'foobar' });
@@ -15,7 +16,7 @@ export function records(n, start = Date.now() - n * 2000) {
   for (let i = 0; i < n; i++) {
     const time = start + i * 2000;
     const reading = { id: randomUUID(), sensor: 'sim', time, temperature: 21 + (i % 50) / 10, humidity: 45 + (i % 30) / 10 };
-    out.push({ id: reading.id, time, payload: JSON.stringify(encodeReading(reading, CONTEXT, 'binary')) });
+    out.push({ id: reading.id, time, payload: storeMessage(encodeReading(reading, CONTEXT, 'binary'), reading) });
   }
   return out;
 }
@@ -24,7 +25,7 @@ export function records(n, start = Date.now() - n * 2000) {
 export function writeMessages(dir, recs) {
   const path = join(dir, 'messages.json');
   writeFileSync(path, JSON.stringify(recs.map((r) => {
-    const m = JSON.parse(r.payload);
+    const m = parseStoredMessage(r.payload, r);
     return { headers: { ...m.headers, authorization: AUTHORIZATION }, body: m.body };
   })));
   return path;
