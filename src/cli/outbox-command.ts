@@ -1,6 +1,8 @@
 // `dht-telemetry outbox`: the dead-letter table, newest first, as JSON lines.
 // `dht-telemetry outbox replay [--status N] [--since TIME]`: dead letters back into the queue.
+import type { DeadLetter } from '../outbox/outbox.js';
 import { listDeadLetters } from '../outbox/inspect.js';
+import { parseStoredMessage } from '../sender/stored-message.js';
 import { replayDeadLetters, type ReplayFilter } from '../outbox/replay.js';
 import { UsageError, type ParsedArgs } from './args.js';
 
@@ -13,7 +15,7 @@ export function outboxCommand(dataDir: string, args: Pick<ParsedArgs, 'local' | 
   if (args.subcommand !== undefined) throw new UsageError(`unknown outbox command "${args.subcommand.slice(0, 80)}" (expected replay)`);
   const letters = listDeadLetters(dataDir, Number(args.local.limit ?? 20));
   for (const l of letters) {
-    out.write(`${JSON.stringify({ id: l.id, time: isoOrRaw(l.time), status: l.status, reason: l.reason, failed_at: isoOrRaw(l.failedAt), attempts: l.attempts, payload: l.payload })}\n`);
+    out.write(`${JSON.stringify({ id: l.id, time: isoOrRaw(l.time), status: l.status, reason: l.reason, failed_at: isoOrRaw(l.failedAt), attempts: l.attempts, ...sentForm(l) })}\n`);
   }
   if (letters.length === 0) out.write(`no dead letters in ${dataDir}\n`);
   return 0;
@@ -33,6 +35,15 @@ function replayFilter(local: ParsedArgs['local']): ReplayFilter {
     filter.since = at;
   }
   return filter;
+}
+
+/** The message as it was sent (headers and body, without authorization); a payload that does not parse, as stored. */
+function sentForm(letter: DeadLetter): { message: { headers: Record<string, string>; body: string } } | { payload: string } {
+  try {
+    return { message: parseStoredMessage(letter.payload, letter) };
+  } catch {
+    return { payload: letter.payload };
+  }
 }
 
 /** A dead letter's time as ISO, or as it is when the row holds no valid time (an unreadable row). */

@@ -189,11 +189,19 @@ describe('store and forward', () => {
     await daemon.stop();
     const inspect = new DaemonProcess(['outbox', '--limit', '10'], { DATA_DIR: dir });
     expect(await inspect.exited(10_000)).toBe(0);
-    const letters = inspect.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; status: number; reason: string });
+    type Letter = { id: string; status: number; reason: string; message: { headers: Record<string, string>; body: string } };
+    const letters = inspect.stdout.trim().split('\n').map((l) => JSON.parse(l) as Letter);
     expect(letters).toHaveLength(3);
     for (const l of letters) expect(l).toMatchObject({ status: 406, reason: expect.stringContaining('JSON') as unknown });
-    const refused = server.received.filter((e) => e.status === 406).map(idOf);
-    expect(new Set(letters.map((l) => l.id))).toEqual(new Set(refused));
+    const refused = server.received.filter((e) => e.status === 406);
+    expect(new Set(letters.map((l) => l.id))).toEqual(new Set(refused.map(idOf)));
+    // Each letter shows the message as it was sent: its ce-* headers and its body.
+    for (const l of letters) {
+      const sent = refused.find((e) => idOf(e) === l.id);
+      const ceHeaders = Object.fromEntries(Object.entries(sent?.headers ?? {}).filter(([name]) => name.startsWith('ce-')));
+      expect(l.message.headers).toMatchObject(ceHeaders);
+      expect(JSON.parse(l.message.body)).toEqual(sent?.body);
+    }
   });
 
   it('slow answers past the timeout and connections reset mid-response are retried until delivered, without a crash', async () => {

@@ -1,5 +1,6 @@
 // `dht-telemetry outbox replay [--status N] [--since TIME]`: dead letters back in the queue,
-// in their original order, in a real file, through the CLI in-process and as a process.
+// in their original order, in a real file, through the CLI in-process and as a process; and
+// `dht-telemetry outbox`, the listing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { main } from '../../src/cli/cli.js';
 import { FakeClock } from '../../src/clock/fake-clock.js';
 import { DataDirLock } from '../../src/outbox/data-dir-lock.js';
 import { SqliteOutbox } from '../../src/outbox/sqlite-outbox.js';
+import { storeMessage } from '../../src/sender/stored-message.js';
 import { CLI } from '../helpers/daemon-process.js';
 import { captureIo } from '../helpers/capture.js';
 
@@ -108,5 +110,21 @@ describe('outbox replay', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/replayed 1 dead letter\b/);
     expect(queue()).toEqual({ ids: ['e0', 'e2', 'e3', 'e5'], dead: ['e4', 'e1'] });
+  });
+});
+
+describe('outbox (the listing)', () => {
+  it('shows each dead letter as it was sent, and a payload that does not parse as stored', async () => {
+    const outbox = new SqliteOutbox({ path: join(dir, 'outbox.db'), maxBytes: 1 << 20 });
+    const sent = { headers: { 'content-type': 'application/json', 'ce-id': 'ok-1', 'ce-time': new Date(T0).toISOString(), 'ce-type': 'io.drogue.event.v1', 'ce-source': 'drogue://app/pi', 'ce-specversion': '1.0' }, body: '{"temp":21.5}' };
+    outbox.append({ id: 'ok-1', time: T0, payload: storeMessage(sent, { id: 'ok-1', time: T0 }), mono: 1, bootId: 'boot' });
+    outbox.append({ id: 'bad-2', time: T0 + 1, payload: 'B{"ce-source":', mono: 2, bootId: 'boot' });
+    for (const e of outbox.take(2)) outbox.deadLetter(e.seq, 406, 'refused');
+    outbox.close();
+    const { code, out } = await cli();
+    expect(code).toBe(0);
+    const letters = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(letters.find((l) => l.id === 'ok-1')).toMatchObject({ status: 406, message: sent });
+    expect(letters.find((l) => l.id === 'bad-2')).toMatchObject({ payload: 'B{"ce-source":' });
   });
 });
