@@ -9,9 +9,31 @@
 // at every start, so such packages are imported where they are used (`await import`).
 // The commands stay lazily evaluated: esbuild keeps each `await import()` as a module that
 // is initialised when it is first imported.
+//
+// Node's own modules and the packages left outside are loaded through require(), not `import`:
+// node answers an `import` of a CommonJS module or a builtin with an ES-module facade, and to
+// build it reads every export (for `fs` that loads its streams, ~10 ms), and it scans a
+// package's source for its export names; the facades were ~25 ms of CPU before READY=1.
+import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
 const entry = new URL('../dist/cli/main.js', import.meta.url).pathname;
+const external = ['better-sqlite3', 'node-dht-sensor', 'unix-dgram', 'onoff', 'epoll', 'undici'];
+const builtins = new Set(builtinModules);
+
+/** `import x from 'node:fs'` becomes a bundled `module.exports = require('node:fs')`. */
+const importsViaRequire = {
+  name: 'imports-via-require',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind !== 'import-statement' && args.kind !== 'dynamic-import') return undefined;
+      const isBuiltin = builtins.has(args.path.replace(/^node:/, ''));
+      if (!isBuiltin && !external.includes(args.path)) return undefined;
+      return { path: args.path, namespace: 'via-require' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'via-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
 
 await build({
   entryPoints: [entry],
@@ -21,7 +43,8 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['better-sqlite3', 'node-dht-sensor', 'unix-dgram', 'onoff', 'epoll', 'undici'],
+  external,
+  plugins: [importsViaRequire],
   // The bundled CommonJS packages (pino, prom-client) call require() for node's own modules;
   // an ES module has no require, so the bundle makes one, as node would give a CJS file.
   banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);" },
