@@ -9,19 +9,87 @@
 // at every start, so such packages are imported where they are used (`await import`).
 // The commands stay lazily evaluated: esbuild keeps each `await import()` as a module that
 // is initialised when it is first imported.
+//
+// Node's own modules and the packages left outside are loaded through require(), not `import`:
+// node answers an `import` of a CommonJS module or a builtin with an ES-module facade, and to
+// build it reads every export (for `fs` that loads its streams, ~10 ms), and it scans a
+// package's source for its export names; the facades were ~25 ms of CPU before READY=1.
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
 const entry = new URL('../dist/cli/main.js', import.meta.url).pathname;
+const external = ['better-sqlite3', 'node-dht-sensor', 'unix-dgram', 'onoff', 'epoll', 'undici'];
+const builtins = new Set(builtinModules);
 
-await build({
-  entryPoints: [entry],
-  outfile: entry,
+/** `import x from 'node:fs'` becomes a bundled `module.exports = require('node:fs')`. */
+const importsViaRequire = {
+  name: 'imports-via-require',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind !== 'import-statement' && args.kind !== 'dynamic-import') return undefined;
+      const isBuiltin = builtins.has(args.path.replace(/^node:/, ''));
+      if (!isBuiltin && !external.includes(args.path)) return undefined;
+      return { path: args.path, namespace: 'via-require' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'via-require' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
+// Two node modules that pino's dependencies require at load and the daemon does not use at start
+// are bundled as small stand-ins (CommonJS, as their callers require them) that load the real
+// module when it is used. Together ~6-17 ms of CPU at READY=1 under the shebang's flags
+// (alternating pairs, bench/RESULTS.md).
+const pinoShims = {
+  // node:assert as sonic-boom and thread-stream use it (assert(value, message), nothing else): it
+  // loads only when an assertion fails, and throws its own AssertionError then. At load it opened
+  // the stderr stream for its colours.
+  assert: `module.exports = function assert(value, message) {
+  if (!value) require('node:assert')(value, message);
+};`,
+  // node:worker_threads as pino (isMainThread, read at load) and thread-stream (`new Worker()` for
+  // pino's transports, which the daemon does not use) use it. The executable only ever runs as a
+  // process's main script, never in a worker, so isMainThread is true.
+  worker_threads: `module.exports = {
+  isMainThread: true,
+  Worker: function Worker(...args) {
+    return new (require('node:worker_threads').Worker)(...args);
+  },
+};`,
+};
+const pinoShimsPlugin = {
+  name: 'pino-shims',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?(assert|worker_threads)$/ }, (args) => {
+      if (args.kind !== 'require-call' || !/\/node_modules\/(pino|sonic-boom|thread-stream)\//.test(args.importer)) return undefined;
+      return { path: args.path.replace(/^node:/, ''), namespace: 'pino-shim' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'pino-shim' }, (args) => ({ contents: pinoShims[args.path], loader: 'js' }));
+  },
+};
+
+// prom-client, ~110 KB that V8 would parse at every start (~3 ms of CPU) and keep as source, is
+// needed only at the first /metrics scrape: dist/status/status-metrics.js becomes a bundle of
+// its own (prom-client inside), which the executable imports then, by the path
+// ../status/status-metrics.js (the same from dist/status/ and from dist/cli/). It shares no state
+// with the executable: it reads counters and durations through the objects it is given.
+const statusMetrics = new URL('../dist/status/status-metrics.js', import.meta.url).pathname;
+
+/** The executable leaves status-metrics.js to its own bundle. */
+const statusMetricsOutside = {
+  name: 'status-metrics-outside',
+  setup(b) {
+    b.onResolve({ filter: /\/status-metrics\.js$/ }, (args) => (args.kind === 'dynamic-import' ? { path: '../status/status-metrics.js', external: true } : undefined));
+  },
+};
+
+const common = {
   allowOverwrite: true,
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['better-sqlite3', 'node-dht-sensor', 'unix-dgram', 'onoff', 'epoll', 'undici'],
+  external,
   // The bundled CommonJS packages (pino, prom-client) call require() for node's own modules;
   // an ES module has no require, so the bundle makes one, as node would give a CJS file.
   banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);" },
@@ -33,4 +101,23 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
+};
+
+// The executable is CommonJS: an ES-module entry makes node load and run its ES-module loader
+// (~10 ms of CPU under the shebang's flags: an empty .mjs against an empty .cjs). dist/cli/ gets
+// a package.json saying so; tsc's own files there, ES modules that nothing imports (the bundle
+// has them all), are removed so that none is left to be misread. import.meta.url, which the
+// bundled modules use to find files beside them, becomes the file's URL.
+await build({
+  ...common,
+  format: 'cjs',
+  banner: { js: "'use strict'; const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__bundleUrl' },
+  entryPoints: [entry],
+  outfile: entry,
+  plugins: [pinoShimsPlugin, statusMetricsOutside, importsViaRequire],
 });
+const cliDir = new URL('../dist/cli/', import.meta.url).pathname;
+for (const file of readdirSync(cliDir)) if (!file.startsWith('main.js')) rmSync(cliDir + file);
+writeFileSync(`${cliDir}package.json`, `${JSON.stringify({ type: 'commonjs' })}\n`);
+await build({ ...common, entryPoints: [statusMetrics], outfile: statusMetrics, plugins: [importsViaRequire] });

@@ -1,13 +1,13 @@
 // `dht-telemetry check`: what a user runs first on a new Pi. Each step prints a
 // verdict; the exit code is 0 only when every step passed, so wrong credentials
 // or an unreachable endpoint fail it.
-import { randomUUID } from 'node:crypto';
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { systemClock } from '../clock/clock.js';
 import type { DaemonConfig } from '../config/config.js';
 import { contentModeWarning } from '../config/protocol-rules.js';
 import { errorMessage } from '../errors.js';
 import { encodeReading } from '../event/encode-reading.js';
+import { newEventId } from '../event/event-id.js';
 import { eventContext } from '../event/event-shape.js';
 import { rootedHostFiles } from '../gpio/host-files.js';
 import { sensorGpioReport } from '../gpio/sensor-gpio-report.js';
@@ -38,7 +38,7 @@ export async function checkCommand(config: DaemonConfig, options: { send: boolea
   if (!options.send) say({ ok: true, step: 'send', detail: 'skipped (--no-send)' });
   else if (!first || first.temp === undefined || first.hum === undefined || first.time === undefined) say({ ok: false, step: 'send', detail: 'nothing to send: no sensor gave a reading' });
   else {
-    const reading = { id: randomUUID(), sensor: first.sensor, temperature: first.temp, humidity: first.hum, time: Date.parse(first.time) };
+    const reading = { id: newEventId(), sensor: first.sensor, temperature: first.temp, humidity: first.hum, time: Date.parse(first.time) };
     // Exactly what `run` would send for this reading.
     const sender = new HttpSender({ endpoint: { ...endpoint, commandTimeoutS: 0 }, clock: systemClock });
     const result = await sender.send(encodeReading(reading, eventContext(config), endpoint.contentMode));

@@ -18,5 +18,5 @@ import { guardProcess } from './process-guards.js';
 
 // Before the rest of the code loads: from here on SIGUSR1 cannot open the inspector.
 guardProcess();
-const { main } = await import('./cli.js');
-process.exit(await main(process.argv.slice(2), process.env));
+// No top-level await: the bundled executable is a CommonJS file (scripts/bundle-cli.mjs).
+void import('./cli.js').then(async ({ main }) => process.exit(await main(process.argv.slice(2), process.env)));

@@ -14,7 +14,8 @@
 // ~70 MiB at 200,000 queued). Without it the peak target (steady + 10 MB) is missed; with it
 // the CPU target is missed either way. A 5 MiB slack or an asynchronous gc() cost the same.
 // `gc` exists only under --expose-gc (the shebang passes it); without it there is no governor.
-import { getHeapStatistics } from 'node:v8';
+// The used heap comes from process.memoryUsage() (V8's used_heap_size, as node:v8 gives it):
+// importing node:v8 cost ~12 ms of CPU before READY=1 under the shebang's flags (bench row 4).
 
 /** The heap as the governor sees it; tests pass a fake. */
 export interface HeapProbe {
@@ -65,7 +66,7 @@ export function v8HeapProbe(): HeapProbe | null {
   const gc: unknown = (globalThis as { gc?: unknown }).gc;
   if (typeof gc !== 'function') return null;
   return {
-    usedBytes: () => getHeapStatistics().used_heap_size,
+    usedBytes: () => process.memoryUsage().heapUsed,
     collect: () => {
       (gc as () => void)();
     },

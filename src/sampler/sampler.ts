@@ -1,12 +1,12 @@
 // One sampler per sensor: read on the interval, judge each read with the
 // ReadingPolicy, hand trustworthy readings on, count every failure by reason,
 // and power-cycle a sensor that keeps failing (when it has a power pin).
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock/clock.js';
 import { wakeableSleep, wallTimeOf } from '../clock/clock.js';
 import type { Stamp } from '../time/time-keeper.js';
 import type { SamplingConfig } from '../config/config.js';
 import { TelemetryError, errorMessage } from '../errors.js';
+import { newEventId } from '../event/event-id.js';
 import type { Reading } from '../event/reading.js';
 import type { Logger } from '../log/logger.js';
 import type { Counters } from '../metrics/counters.js';
@@ -119,7 +119,7 @@ export class Sampler {
       if (decision.droppedSpike) this.reject('spike', decision.droppedSpike);
       if (decision.accepted) {
         const stamp = this.o.stamp?.(raw.takenAt) ?? { time: wallTimeOf(clock, raw.takenAt), mono: raw.takenAt, bootId: null };
-        reading = { id: randomUUID(), sensor: sensor.name, temperature: decision.temperature, humidity: decision.humidity, ...stamp };
+        reading = { id: newEventId(), sensor: sensor.name, temperature: decision.temperature, humidity: decision.humidity, ...stamp };
         counters.inc('readings_total', labels);
       } else if (decision.reason === 'held') {
         this.state.lastError = decision.detail;

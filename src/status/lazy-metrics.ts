@@ -18,7 +18,8 @@ export function lazyStatusMetrics(snapshot: () => DaemonSnapshot, durations: Sen
   return {
     contentType: PROMETHEUS_CONTENT_TYPE,
     render: async () => {
-      metrics ??= import('./status-metrics.js').then((m) => new m.StatusMetrics(snapshot, durations));
+      // ../status/: resolves the same from dist/status/ and from the bundled executable (scripts/bundle-cli.mjs).
+      metrics ??= import('../status/status-metrics.js').then((m) => new m.StatusMetrics(snapshot, durations));
       return (await metrics).render();
     },
   };
