@@ -36,38 +36,6 @@ const importsViaRequire = {
   },
 };
 
-// Two node modules that pino's dependencies require at load and the daemon does not use at start
-// are bundled as small stand-ins (CommonJS, as their callers require them) that load the real
-// module when it is used. Together ~6-17 ms of CPU at READY=1 under the shebang's flags
-// (alternating pairs, bench/RESULTS.md).
-const pinoShims = {
-  // node:assert as sonic-boom and thread-stream use it (assert(value, message), nothing else): it
-  // loads only when an assertion fails, and throws its own AssertionError then. At load it opened
-  // the stderr stream for its colours.
-  assert: `module.exports = function assert(value, message) {
-  if (!value) require('node:assert')(value, message);
-};`,
-  // node:worker_threads as pino (isMainThread, read at load) and thread-stream (`new Worker()` for
-  // pino's transports, which the daemon does not use) use it. The executable only ever runs as a
-  // process's main script, never in a worker, so isMainThread is true.
-  worker_threads: `module.exports = {
-  isMainThread: true,
-  Worker: function Worker(...args) {
-    return new (require('node:worker_threads').Worker)(...args);
-  },
-};`,
-};
-const pinoShimsPlugin = {
-  name: 'pino-shims',
-  setup(b) {
-    b.onResolve({ filter: /^(node:)?(assert|worker_threads)$/ }, (args) => {
-      if (args.kind !== 'require-call' || !/\/node_modules\/(pino|sonic-boom|thread-stream)\//.test(args.importer)) return undefined;
-      return { path: args.path.replace(/^node:/, ''), namespace: 'pino-shim' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'pino-shim' }, (args) => ({ contents: pinoShims[args.path], loader: 'js' }));
-  },
-};
-
 // prom-client, ~110 KB that V8 would parse at every start (~3 ms of CPU) and keep as source, is
 // needed only at the first /metrics scrape: dist/status/status-metrics.js becomes a bundle of
 // its own (prom-client inside), which the executable imports then, by the path
@@ -115,7 +83,7 @@ await build({
   define: { 'import.meta.url': '__bundleUrl' },
   entryPoints: [entry],
   outfile: entry,
-  plugins: [pinoShimsPlugin, statusMetricsOutside, importsViaRequire],
+  plugins: [statusMetricsOutside, importsViaRequire],
 });
 const cliDir = new URL('../dist/cli/', import.meta.url).pathname;
 for (const file of readdirSync(cliDir)) if (!file.startsWith('main.js')) rmSync(cliDir + file);
