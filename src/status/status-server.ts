@@ -110,8 +110,12 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     sockets.set(socket, { busy: false });
     socket.once('close', () => sockets.delete(socket));
   });
-  server.on('clientError', (_err, socket: Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  // A request that took too long (headers past STATUS_IDLE_TIMEOUT_MS, the whole past
+  // REQUEST_TIMEOUT_MS) is a 408, anything else the parser refused a 400; either way the
+  // connection is closed, not left half-open for a client that may never read or close.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`, () => socket.destroy());
     else socket.destroy();
   });
 

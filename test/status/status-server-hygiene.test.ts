@@ -1,5 +1,5 @@
-// The status server against clients that misbehave, over real sockets: idle and
-// half-sent connections are timed out, a few hundred of them cannot stop /healthz from
+// The status server against clients that misbehave, over real sockets: idle, half-sent and
+// trickling connections are timed out (408 for a request that took too long), a few hundred of them cannot stop /healthz from
 // answering, a DNS-rebinding Host is refused while bound to loopback, and a taken port
 // is one configuration error naming STATUS_LISTEN.
 import { createServer, type Server } from 'node:net';
@@ -47,6 +47,10 @@ function openSocket(port: number, send?: string): Promise<Socket> {
     });
     socket.on('error', () => undefined); // a reset by the server is what some tests expect
     socket.once('error', reject);
+    // Read what the server sends, as a client does: the end of the stream (and so `closed`)
+    // shows only once the data before it was read.
+    (socket as Socket & { received: string }).received = '';
+    socket.on('data', (d: Buffer) => ((socket as Socket & { received: string }).received += d.toString()));
     sockets.push(socket);
   });
 }
@@ -88,6 +92,26 @@ describe('status server hygiene', () => {
     const deadline = STATUS_IDLE_TIMEOUT_MS * 4;
     await until('half-sent and silent sockets closed by the server', () => halfSent.closed && silent.closed, deadline);
     await Promise.all([closed(halfSent), closed(silent)]);
+  });
+
+  it('answers 408 and closes a connection whose headers trickle in past the headers timeout', async () => {
+    const { port } = await start();
+    const slow = (await openSocket(port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ')) as Socket & { received: string };
+    // A byte every 500 ms keeps the socket from idling out: only the headers timeout can end it.
+    const drip = setInterval(() => slow.writable && slow.write('a'), 500);
+    try {
+      await until('the trickling socket closed by the server', () => slow.closed, STATUS_IDLE_TIMEOUT_MS * 4);
+    } finally {
+      clearInterval(drip);
+    }
+    expect(slow.received).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('answers 400 and closes a connection that sends what is not HTTP', async () => {
+    const { port } = await start();
+    const garbage = (await openSocket(port, 'NOT HTTP AT ALL\r\n\r\n')) as Socket & { received: string };
+    await until('the garbage socket closed by the server', () => garbage.closed, STATUS_IDLE_TIMEOUT_MS * 4);
+    expect(garbage.received).toMatch(/^HTTP\/1\.1 400 /);
   });
 
   it('bound to loopback, refuses a Host that is not a loopback name (DNS rebinding) with 421', async () => {
