@@ -55,12 +55,8 @@ const common = {
   allowOverwrite: true,
   bundle: true,
   platform: 'node',
-  format: 'esm',
   target: 'node20',
   external,
-  // The bundled CommonJS packages (pino, prom-client) call require() for node's own modules;
-  // an ES module has no require, so the bundle makes one, as node would give a CJS file.
-  banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);" },
   sourcemap: true,
   legalComments: 'none',
   // Whitespace and syntax only (names stay, for stack traces and profiles): a 400 KB file instead
@@ -88,4 +84,13 @@ await build({
 const cliDir = new URL('../dist/cli/', import.meta.url).pathname;
 for (const file of readdirSync(cliDir)) if (!file.startsWith('main.js')) rmSync(cliDir + file);
 writeFileSync(`${cliDir}package.json`, `${JSON.stringify({ type: 'commonjs' })}\n`);
-await build({ ...common, entryPoints: [statusMetrics], outfile: statusMetrics, plugins: [importsViaRequire] });
+await build({
+  ...common,
+  format: 'esm',
+  // The bundled CommonJS package (prom-client) calls require() for node's own modules; an ES
+  // module has no require, so the bundle makes one, as node would give a CommonJS file.
+  banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);" },
+  entryPoints: [statusMetrics],
+  outfile: statusMetrics,
+  plugins: [importsViaRequire],
+});
