@@ -3,8 +3,8 @@
 // In the memory-saving mode the daemon runs in (--optimize-for-size, see the shebang of
 // cli/main.ts), V8 lets the old generation grow 8 MB past its live size before it collects:
 // its minimum growing step, whatever the size of the heap (heap-controller.cc,
-// MinimumAllocationLimitGrowingStep). A drain promotes ~0.5 KB of garbage per delivery
-// (undici's per-request headers and body timers lived a second, for one, until the sender turned them off: http-sender.ts), so at a few thousand deliveries a
+// MinimumAllocationLimitGrowingStep). A drain promotes 0.9–1.7 KB of garbage per delivery (what
+// survives the 1 MiB young generation; bench/RESULTS.md, round 2), so at a few thousand deliveries a
 // second the old generation climbs to live + 8 MB every half second: RSS a Pi Zero 2 pays for
 // nothing. Asking for a full collection after every few MB caps that at `slackBytes`, for
 // one collection per ~4,500 deliveries (bench/RESULTS.md, scenario 6).
