@@ -39,18 +39,20 @@ async function until(what: string, condition: () => boolean, timeoutMs: number):
   }
 }
 
-function openSocket(port: number, send?: string): Promise<Socket> {
+/** A client socket with everything the server sent so far. */
+type ClientSocket = Socket & { received: string };
+
+function openSocket(port: number, send?: string): Promise<ClientSocket> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => {
+    const socket = Object.assign(connect(port, '127.0.0.1', () => {
       if (send !== undefined) socket.write(send);
       resolve(socket);
-    });
+    }), { received: '' });
     socket.on('error', () => undefined); // a reset by the server is what some tests expect
     socket.once('error', reject);
     // Read what the server sends, as a client does: the end of the stream (and so `closed`)
     // shows only once the data before it was read.
-    (socket as Socket & { received: string }).received = '';
-    socket.on('data', (d: Buffer) => ((socket as Socket & { received: string }).received += d.toString()));
+    socket.on('data', (d: Buffer) => (socket.received += d.toString()));
     sockets.push(socket);
   });
 }
@@ -96,7 +98,7 @@ describe('status server hygiene', () => {
 
   it('answers 408 and closes a connection whose headers trickle in past the headers timeout', async () => {
     const { port } = await start();
-    const slow = (await openSocket(port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ')) as Socket & { received: string };
+    const slow = await openSocket(port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
     // A byte every 500 ms keeps the socket from idling out: only the headers timeout can end it.
     const drip = setInterval(() => slow.writable && slow.write('a'), 500);
     try {
@@ -109,7 +111,7 @@ describe('status server hygiene', () => {
 
   it('answers 400 and closes a connection that sends what is not HTTP', async () => {
     const { port } = await start();
-    const garbage = (await openSocket(port, 'NOT HTTP AT ALL\r\n\r\n')) as Socket & { received: string };
+    const garbage = await openSocket(port, 'NOT HTTP AT ALL\r\n\r\n');
     await until('the garbage socket closed by the server', () => garbage.closed, STATUS_IDLE_TIMEOUT_MS * 4);
     expect(garbage.received).toMatch(/^HTTP\/1\.1 400 /);
   });
